@@ -1,0 +1,88 @@
+"""What every command needs at the edge: settings, the database engine, and clean error exits."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from dreamseed.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class UserError(click.ClickException):
+    """An error the user can fix; printed without a traceback, exit code 1."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'/'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise UserError(f"invalid settings in the environment: {problems}") from None
+
+
+@contextmanager
+def database(settings: Settings, *, migrate: bool = True) -> Iterator[Engine]:
+    """The database engine for one command, disposed at the end; migrations applied first."""
+    engine = _open_engine(settings, migrate=migrate)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _open_engine(settings: Settings, *, migrate: bool) -> Engine:
+    from dreamseed.storage import migrate as migrations
+    from dreamseed.storage.database import DatabaseUrlError, engine_from_settings
+
+    try:
+        engine = engine_from_settings(settings)
+        if migrate and not migrations.is_up_to_date(engine):
+            migrations.upgrade(engine)
+    except DatabaseUrlError as error:
+        raise UserError(str(error)) from None
+    except Exception as error:
+        if type(error).__module__.startswith(("sqlalchemy", "psycopg")):
+            raise UserError(
+                f"cannot reach the database: {str(error).splitlines()[0]}\n"
+                "Check DATABASE_URL (or unset it to use the embedded server), then retry."
+            ) from None
+        raise
+    return engine
+
+
+def friendly_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """Turn KeyboardInterrupt into exit code 130 without a traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def echo_table(rows: list[tuple[Any, ...]], headers: tuple[str, ...]) -> None:
+    """Print rows as a plain aligned table (pipes and grep keep working)."""
+    text_rows = [tuple("" if value is None else str(value) for value in row) for row in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in text_rows)) if text_rows else len(h) for i, h in enumerate(headers)
+    ]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in text_rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,69 @@
+"""Progress bars for long work (rich, on stderr; silent when stderr is not a terminal)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+
+def _console() -> Console:
+    return Console(stderr=True)
+
+
+@contextmanager
+def byte_progress(path: Path, label: str) -> Iterator[Iterator[tuple[int, str]]]:
+    """Numbered non-blank lines of a text file, with a progress bar over the bytes read."""
+    total = path.stat().st_size
+    progress = Progress(
+        TextColumn(f"loading {label}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=_console(),
+        transient=True,
+    )
+    task = progress.add_task(label, total=total)
+
+    def lines() -> Iterator[tuple[int, str]]:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                progress.advance(task, len(raw))
+                line = raw.decode("utf-8", errors="replace").strip()
+                if line:
+                    yield number, line
+
+    with progress:
+        yield lines()
+
+
+@contextmanager
+def count_progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar over `total` steps; yields `advance(n)`."""
+    progress = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=_console(),
+        transient=True,
+    )
+    task = progress.add_task(label, total=total)
+
+    def advance(steps: int = 1) -> None:
+        progress.advance(task, steps)
+
+    with progress:
+        yield advance

@@ -1,0 +1,273 @@
+"""One typed settings object for the whole product.
+
+Every setting is read from the environment under the original system's variable name (see
+`docs/CONFIGURATION.md`, generated from this module by `dreamseed config --markdown`). Settings are
+built once at the edge (CLI, service, job entry point) and passed in; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_NAMES = frozenset({"DATABASE_URL", "R_IRT_INTERNAL_TOKEN", "AWS_SECRET_ACCESS_KEY"})
+
+
+def default_home() -> Path:
+    """The per-user data directory used when DREAMSEED_HOME is unset."""
+    return Path(platformdirs.user_data_dir("dreamseed", appauthor=False))
+
+
+def _env(name: str, *legacy: str) -> Any:
+    """Field alias: the original env var name first, then legacy names as fallbacks."""
+    return AliasChoices(name, *legacy) if legacy else name
+
+
+class Settings(BaseSettings):
+    """Every setting of DreamSeed Analytics, with its environment variable, default and help."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    # -- database and local state ------------------------------------------------------------
+    database_url: SecretStr | None = Field(
+        None,
+        validation_alias=_env("DATABASE_URL"),
+        description="PostgreSQL URL (postgresql://, postgresql+psycopg:// or postgresql+psycopg2://). "
+        "Unset: an embedded PostgreSQL server under DREAMSEED_HOME is started on demand.",
+    )
+    dreamseed_home: Path = Field(
+        default_factory=default_home,
+        validation_alias=_env("DREAMSEED_HOME"),
+        description="Directory for local state: the embedded database, demo data and local reports.",
+    )
+
+    # -- aggregate-features-daily -----------------------------------------------------------
+    agg_lookback_days: int = Field(
+        7,
+        ge=0,
+        validation_alias=_env("AGG_LOOKBACK_DAYS"),
+        description="aggregate-features-daily: days before the anchor date to (re)aggregate.",
+    )
+    agg_include_theta: bool = Field(
+        True,
+        validation_alias=_env("AGG_INCLUDE_THETA"),
+        description="aggregate-features-daily: fill theta_estimate/theta_sd from IRT results.",
+    )
+
+    # -- compute-daily-kpis ------------------------------------------------------------------
+    kpi_lookback_days: int = Field(
+        30,
+        ge=1,
+        validation_alias=_env("KPI_LOOKBACK_DAYS"),
+        description="compute-daily-kpis: users active within this many days get KPIs.",
+    )
+    metrics_default_target: float = Field(
+        0.0,
+        validation_alias=_env("METRICS_DEFAULT_TARGET"),
+        description="Target θ for the goal probability P when a user has no interest_goal.",
+    )
+    metrics_use_irt_theta: bool = Field(
+        True,
+        validation_alias=_env("METRICS_USE_IRT_THETA"),
+        description="I_t uses the θ history (theta mode) when available; else accuracy only.",
+    )
+    metrics_churn_horizon_days: int = Field(
+        14,
+        ge=1,
+        validation_alias=_env("METRICS_CHURN_HORIZON_DAYS"),
+        description="Churn horizon H (days) of the churn risk S.",
+    )
+
+    # -- mirt-calibrate ----------------------------------------------------------------------
+    mirt_lookback_days: int = Field(
+        30,
+        ge=1,
+        validation_alias=_env("MIRT_LOOKBACK_DAYS", "IRT_CALIB_LOOKBACK_DAYS"),
+        description="mirt-calibrate: days of attempts before the run date to calibrate on.",
+    )
+    mirt_model: Literal["1PL", "2PL", "3PL"] = Field(
+        "2PL",
+        validation_alias=_env("MIRT_MODEL", "IRT_MODEL"),
+        description="mirt-calibrate: IRT model (1PL, 2PL or 3PL).",
+    )
+    mirt_max_obs: int = Field(
+        0,
+        ge=0,
+        validation_alias=_env("MIRT_MAX_OBS"),
+        description="mirt-calibrate: keep at most this many most recent observations (0 = no cap).",
+    )
+    mirt_topic_id: str | None = Field(
+        None,
+        validation_alias=_env("MIRT_TOPIC_ID", "IRT_TOPIC_ID"),
+        description="mirt-calibrate: only calibrate attempts of this topic.",
+    )
+    mirt_subject_id: int | None = Field(
+        None,
+        validation_alias=_env("MIRT_SUBJECT_ID", "IRT_SUBJECT_ID"),
+        description="mirt-calibrate: only calibrate attempts of this subject (exam_results.exam_id).",
+    )
+    mirt_max_retries: int = Field(
+        3,
+        ge=0,
+        validation_alias=_env("MIRT_MAX_RETRIES"),
+        description="mirt-calibrate: retries of a remote IRT service call (exponential backoff).",
+    )
+    mirt_retry_delay_secs: float = Field(
+        5.0,
+        ge=0,
+        validation_alias=_env("MIRT_RETRY_DELAY_SECS"),
+        description="mirt-calibrate: first retry delay in seconds; doubles on each retry.",
+    )
+    mirt_version: str = Field(
+        "v1",
+        validation_alias=_env("MIRT_VERSION"),
+        description="Version label written with item parameters and abilities.",
+    )
+    irt_update_question_meta: bool = Field(
+        False,
+        validation_alias=_env("IRT_UPDATE_QUESTION_META"),
+        description="mirt-calibrate: also write question.meta.irt = {a,b,c,model,version}.",
+    )
+    r_irt_base_url: str | None = Field(
+        None,
+        validation_alias=_env("R_IRT_BASE_URL"),
+        description="Remote IRT service (this product's `dreamseed serve` or the original R Plumber). "
+        "Unset: calibrate in-process.",
+    )
+    r_irt_internal_token: SecretStr | None = Field(
+        None,
+        validation_alias=_env("R_IRT_INTERNAL_TOKEN"),
+        description="Bearer token: sent to the remote IRT service, and required by `dreamseed serve` "
+        "on every non-health endpoint when set.",
+    )
+    r_irt_timeout_secs: float = Field(
+        300.0,
+        gt=0,
+        validation_alias=_env("R_IRT_TIMEOUT_SECS"),
+        description="Timeout in seconds of one remote IRT service call.",
+    )
+
+    # -- detect-inactivity -------------------------------------------------------------------
+    inactivity_threshold_days: int = Field(
+        7,
+        ge=1,
+        validation_alias=_env("INACTIVITY_THRESHOLD_DAYS"),
+        description="detect-inactivity: days without activity after which a user is inactive.",
+    )
+
+    # -- generate-weekly-report --------------------------------------------------------------
+    report_format: str = Field(
+        "html,pdf",
+        validation_alias=_env("REPORT_FORMAT"),
+        description="generate-weekly-report: comma-separated formats (html, pdf).",
+    )
+    report_lang: Literal["ko", "en"] = Field(
+        "ko",
+        validation_alias=_env("REPORT_LANG"),
+        description="generate-weekly-report: report language (ko or en).",
+    )
+    report_dir: Path | None = Field(
+        None,
+        validation_alias=_env("REPORT_DIR"),
+        description="generate-weekly-report: local output directory when S3_BUCKET is unset "
+        "(default: DREAMSEED_HOME/reports).",
+    )
+    report_font_dir: Path | None = Field(
+        None,
+        validation_alias=_env("REPORT_FONT_DIR"),
+        description="Extra directory searched for PDF fonts (Hangul needs e.g. NanumGothic).",
+    )
+    s3_bucket: str | None = Field(
+        None,
+        validation_alias=_env("S3_BUCKET"),
+        description="generate-weekly-report: store reports in this S3 bucket instead of REPORT_DIR.",
+    )
+    aws_region: str = Field(
+        "ap-northeast-2",
+        validation_alias=_env("AWS_REGION"),
+        description="S3 region. Credentials come from the standard AWS variables.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        validation_alias=_env("S3_ENDPOINT_URL"),
+        description="S3-compatible endpoint (MinIO, SeaweedFS, ...); unset for AWS S3.",
+    )
+
+    # -- operations --------------------------------------------------------------------------
+    pushgateway_url: str | None = Field(
+        None,
+        validation_alias=_env("PUSHGATEWAY_URL"),
+        description="Prometheus Pushgateway to push job metrics to (grouped by job).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        validation_alias=_env("LOG_FORMAT"),
+        description="Log format: text ([LEVEL] message) or json (one object per line).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO",
+        validation_alias=_env("LOG_LEVEL"),
+        description="Lowest log level printed.",
+    )
+    dry_run: bool = Field(
+        False,
+        validation_alias=_env("DRY_RUN"),
+        description="Every job: compute and report, write nothing (same as --dry-run).",
+    )
+
+    @field_validator("mirt_model", mode="before")
+    @classmethod
+    def _model_upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator(
+        "mirt_topic_id", "r_irt_base_url", "s3_bucket", "s3_endpoint_url", "pushgateway_url", mode="before"
+    )
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.report_dir or self.dreamseed_home / "reports"
+
+
+def env_name(field_name: str) -> str:
+    """The primary environment variable of a settings field."""
+    alias = Settings.model_fields[field_name].validation_alias
+    if isinstance(alias, AliasChoices):
+        first = alias.choices[0]
+        assert isinstance(first, str)
+        return first
+    assert isinstance(alias, str)
+    return alias
+
+
+def effective_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(env var, value with secrets masked, help) for every setting, in declaration order."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            shown = mask_secret(env_name(name), value.get_secret_value())
+        else:
+            shown = "" if value is None else str(value)
+        rows.append((env_name(name), shown, field.description or ""))
+    return rows
+
+
+def mask_secret(name: str, value: str) -> str:
+    """Hide a secret; for a database URL keep everything but the password."""
+    if name == "DATABASE_URL":
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(value).render_as_string(hide_password=True)
+        except Exception:
+            return "****"
+    return "****" if value else ""
