@@ -1,0 +1,75 @@
+"""A click command per job: `dreamseed run <job>` and `python -m dreamseed.jobs.<module>` share it."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from dreamseed.jobs.runner import EXIT_LOCKED, Job, execute
+from dreamseed.jobs.shard import Shard
+
+_EXIT_CODES = (
+    f"Exit status: 0 on success; 1 when any entity failed or on a fatal error; {EXIT_LOCKED} when another "
+    "run of the same job holds its lock (nothing was done)."
+)
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+def _parse_shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
+    if value is None:
+        return Shard.from_environment()
+    try:
+        return Shard.parse(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def job_command(job: Job) -> click.Command:
+    """The click command that runs `job` with the shared options plus the job's own."""
+
+    def callback(date: date | None, dry_run: bool, shard: Shard | None, **options: Any) -> None:
+        from dreamseed.cli.context import database, load_settings
+
+        settings = load_settings()
+        with database(settings) as engine:
+            code = execute(
+                job, settings, engine, run_date=date, dry_run=dry_run, shard=shard, options=options
+            )
+        sys.exit(code)
+
+    params: list[click.Parameter] = [
+        click.Option(
+            ["--date", "date"],
+            callback=_parse_date,
+            metavar="YYYY-MM-DD",
+            help="The job's date (default: see above).",
+        ),
+        click.Option(
+            ["--dry-run"], is_flag=True, help="Compute and print what would be written; write nothing."
+        ),
+        click.Option(
+            ["--shard"],
+            callback=_parse_shard,
+            metavar="i/N",
+            help="Process only shard i of N (stable hash of user_id); default from "
+            "JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT when set.",
+        ),
+        *job.options,
+    ]
+    return click.Command(job.name, callback=callback, params=params, help=job.description, epilog=_EXIT_CODES)
+
+
+def main(job: Job) -> None:
+    """Entry point of `python -m dreamseed.jobs.<module>` (what the Kubernetes CronJobs call)."""
+    job_command(job).main(prog_name=f"python -m dreamseed.jobs.{job.name.replace('-', '_')}")

@@ -1,0 +1,136 @@
+"""compute-daily-kpis: the six weekly KPIs of every recently active user, as of the job date.
+
+Week = the ISO week of --date (default: yesterday). Users = those with an attempt in the last
+KPI_LOOKBACK_DAYS days. One bulk read of what every KPI needs, the vectorised KPI library, then
+one JSON-merge upsert of weekly_kpi and one upsert of ability_estimates, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pandas as pd
+
+from dreamseed.jobs.command import main
+from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
+from dreamseed.kpis import KpiParameters, compute_kpis, theta_trend
+from dreamseed.kpis.attempts import LOOKBACK_DAYS
+from dreamseed.settings import Settings
+from dreamseed.storage import activity, kpis
+
+THETA_HISTORY_DAYS = 180
+CHUNK_USERS = 20_000
+
+
+def kpi_parameters(settings: Settings) -> KpiParameters:
+    return KpiParameters(
+        churn_horizon_days=settings.metrics_churn_horizon_days,
+        default_target=settings.metrics_default_target,
+        use_theta=settings.metrics_use_irt_theta,
+    )
+
+
+def isolate_failures(
+    users: list[str],
+    compute: Callable[[list[str]], pd.DataFrame],
+    on_failure: Callable[[str, Exception], None],
+) -> pd.DataFrame:
+    """Compute for all users at once; if that raises, split the batch until the failing users are
+    found, so one bad user never stops the rest. Failing users are reported and left out."""
+    try:
+        return compute(users)
+    except Exception as error:
+        if len(users) == 1:
+            on_failure(users[0], error)
+            return pd.DataFrame()
+    middle = len(users) // 2
+    parts = [isolate_failures(part, compute, on_failure) for part in (users[:middle], users[middle:])]
+    return (
+        pd.concat([part for part in parts if not part.empty])
+        if any(not p.empty for p in parts)
+        else pd.DataFrame()
+    )
+
+
+def run(context: JobContext) -> JobResult:
+    settings, log, as_of = context.settings, context.log, context.run_date
+    week_start = monday(as_of)
+    parameters = kpi_parameters(settings)
+    with context.engine.begin() as connection:
+        users = activity.read_active_users(
+            connection, as_of - timedelta(days=settings.kpi_lookback_days - 1), as_of, context.shard
+        )
+        if not users:
+            log.info(f"No recent users found (lookback={settings.kpi_lookback_days} days); exiting.")
+            return JobResult(0, summary=f"processed_users=0, failed_users=0, week={week_start}")
+        log.info(f"Computing KPIs for {len(users)} users; week_start={week_start}, dry_run={context.dry_run}")
+        attempts = activity.read_attempts(
+            connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, context.shard, users
+        )
+        history = activity.read_theta_history(
+            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, context.shard
+        )
+        abilities = activity.read_latest_abilities(connection, as_of, context.shard)
+        goals = activity.read_goals(connection, context.shard)
+        failures: list[str] = []
+
+        def on_failure(user: str, error: Exception) -> None:
+            failures.append(user)
+            log.error(f"user={user} error={error}")
+
+        def compute(batch: list[str]) -> pd.DataFrame:
+            return compute_kpis(
+                users=batch,
+                attempts=attempts,
+                as_of=as_of,
+                theta_history=history,
+                abilities=abilities,
+                goals=goals,
+                parameters=parameters,
+            )
+
+        frames = [
+            isolate_failures(users[i : i + CHUNK_USERS], compute, on_failure)
+            for i in range(0, len(users), CHUNK_USERS)
+        ]
+        values = pd.concat([frame for frame in frames if not frame.empty])
+        trend = theta_trend(history, values.index, as_of, parameters)
+        documents = kpis.kpi_documents(values, {"as_of": as_of.isoformat()})
+        if context.dry_run:
+            log.info(
+                f"[DRY_RUN] Would merge {len(documents)} weekly_kpi rows (week_start={week_start}) and "
+                f"{int((trend['n_points'] > 0).sum())} ability_estimates rows; sample:\n"
+                f"{values.head(5).to_string()}"
+            )
+        else:
+            changed = kpis.merge_weekly_kpis(connection, week_start, documents)
+            estimates = kpis.upsert_ability_estimates(connection, as_of, trend)
+            log.info(f"weekly_kpi: {changed} rows inserted or changed; ability_estimates: {estimates}")
+    summary = f"processed_users={len(values)}, failed_users={len(failures)}, week={week_start}"
+    return JobResult(len(values), len(failures), metrics=_metrics(values), summary=summary)
+
+
+def _metrics(values: pd.DataFrame) -> dict[str, float]:
+    figures = {"kpi_users": float(len(values))}
+    for column in ("I_t", "E_t", "R_t", "A_t", "P", "S"):
+        series = values[column].astype(float)
+        figures[f"kpi_{column.lower()}_mean"] = float(series.mean()) if series.notna().any() else 0.0
+        figures[f"kpi_{column.lower()}_missing_ratio"] = float(series.isna().mean())
+    figures["kpi_high_churn_risk_users"] = float((values["S"].astype(float) >= 0.7).sum())
+    return figures
+
+
+JOB = Job(
+    name="compute-daily-kpis",
+    description=(
+        "Compute the weekly KPIs (I_t, E_t, R_t, A_t, P, S) of every user active in the last "
+        "KPI_LOOKBACK_DAYS (30) days, as of --date (default: yesterday), into weekly_kpi for the ISO "
+        "week of that date (JSON merge: keys written by other jobs stay) and the θ trend into "
+        "ability_estimates."
+    ),
+    run=run,
+)
+
+if __name__ == "__main__":
+    main(JOB)

@@ -1,0 +1,146 @@
+"""Bulk reads of learning activity for the jobs: attempts, θ history, abilities and goals.
+
+Large reads go through `COPY (query) TO STDOUT` into pandas, which is several times faster than
+fetching rows one by one. Every reader takes a day range (UTC, inclusive) and an optional shard.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from dreamseed.jobs.shard import Shard, sql_filter
+from dreamseed.storage.frames import copy_out_csv, read_frame
+
+
+def _shard_clause(shard: Shard, column: str) -> str:
+    return "" if shard.is_whole else f"AND {sql_filter(column)}"
+
+
+def _shard_params(shard: Shard) -> dict[str, Any]:
+    return {"shard_count": shard.count, "shard_index": shard.index}
+
+
+def _epoch_to_utc(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, unit="s", utc=True)
+
+
+def read_attempts(
+    connection: Connection,
+    first_day: date,
+    last_day: date,
+    shard: Shard | None = None,
+    user_ids: list[str] | None = None,
+) -> pd.DataFrame:
+    """Attempts completed on UTC days first_day..last_day: the KPI library's attempts frame.
+
+    Columns: user_id, item_id, topic_id, correct, response_time_ms, hint_used (bool),
+    hints (count), completed_at (UTC), session_id, exam_id.
+    """
+    shard = shard or Shard.whole()
+    users_clause = "AND a.user_id = ANY(:user_ids)" if user_ids is not None else ""
+    query = f"""
+        SELECT a.user_id, a.item_id, a.topic_id, a.correct::int AS correct, a.response_time_ms,
+               a.hints, extract(epoch FROM a.completed_at) AS completed_epoch, a.session_id, a.exam_id
+        FROM attempt_fact a
+        WHERE a.completed_at >= :start AND a.completed_at < :end
+              {_shard_clause(shard, "a.user_id")} {users_clause}
+    """
+    params = {
+        "start": first_day,
+        "end": last_day + timedelta(days=1),
+        "user_ids": user_ids,
+        **_shard_params(shard),
+    }
+    frame = copy_out_csv(
+        connection,
+        query,
+        params,
+        dtype={
+            "user_id": str,
+            "item_id": "int64",
+            "topic_id": str,
+            "correct": "int8",
+            "response_time_ms": "int64",
+            "hints": "int64",
+            "completed_epoch": "float64",
+            "session_id": str,
+            "exam_id": "Int64",
+        },
+    )
+    frame["correct"] = frame["correct"].astype(bool)
+    frame["hint_used"] = frame["hints"] > 0
+    frame["completed_at"] = _epoch_to_utc(frame.pop("completed_epoch"))
+    frame["topic_id"] = frame["topic_id"].astype(object).where(frame["topic_id"].notna(), None)
+    return frame
+
+
+def read_theta_history(
+    connection: Connection, first_day: date, last_day: date, shard: Shard | None = None
+) -> pd.DataFrame:
+    """θ history (mirt_ability_history) fitted on UTC days first_day..last_day: user_id, fitted_at, theta, se."""
+    shard = shard or Shard.whole()
+    query = f"""
+        SELECT h.user_id, extract(epoch FROM h.fitted_at) AS fitted_epoch, h.theta, h.se
+        FROM mirt_ability_history h
+        WHERE h.fitted_at >= :start AND h.fitted_at < :end {_shard_clause(shard, "h.user_id")}
+    """
+    params = {"start": first_day, "end": last_day + timedelta(days=1), **_shard_params(shard)}
+    frame = copy_out_csv(
+        connection,
+        query,
+        params,
+        dtype={"user_id": str, "fitted_epoch": "float64", "theta": "float64", "se": "float64"},
+    )
+    frame["fitted_at"] = _epoch_to_utc(frame.pop("fitted_epoch"))
+    return frame[["user_id", "fitted_at", "theta", "se"]]
+
+
+def read_latest_abilities(connection: Connection, last_day: date, shard: Shard | None = None) -> pd.DataFrame:
+    """Each user's latest θ fitted by the end of last_day: user_id, mean, sd (for the static P)."""
+    shard = shard or Shard.whole()
+    return read_frame(
+        connection,
+        f"""
+        SELECT DISTINCT ON (h.user_id) h.user_id, h.theta AS mean, h.se AS sd
+        FROM mirt_ability_history h
+        WHERE h.fitted_at < :end {_shard_clause(shard, "h.user_id")}
+        ORDER BY h.user_id, h.fitted_at DESC
+    """,
+        {"end": last_day + timedelta(days=1), **_shard_params(shard)},
+    )
+
+
+def read_goals(connection: Connection, shard: Shard | None = None) -> pd.DataFrame:
+    """Each user's goal of highest priority: user_id, topic_id, target_level, target_date."""
+    shard = shard or Shard.whole()
+    return read_frame(
+        connection,
+        f"""
+        SELECT DISTINCT ON (g.user_id) g.user_id, g.topic_id, g.target_level, g.target_date
+        FROM interest_goal g
+        WHERE true {_shard_clause(shard, "g.user_id")}
+        ORDER BY g.user_id, g.priority DESC, g.target_date NULLS LAST, g.topic_id
+    """,
+        _shard_params(shard),
+    )
+
+
+def read_active_users(
+    connection: Connection, first_day: date, last_day: date, shard: Shard | None = None
+) -> list[str]:
+    """Users with an attempt on UTC days first_day..last_day, sorted."""
+    shard = shard or Shard.whole()
+    frame = read_frame(
+        connection,
+        f"""
+        SELECT DISTINCT a.user_id FROM attempt_fact a
+        WHERE a.completed_at >= :start AND a.completed_at < :end {_shard_clause(shard, "a.user_id")}
+        ORDER BY 1
+    """,
+        {"start": first_day, "end": last_day + timedelta(days=1), **_shard_params(shard)},
+    )
+    return frame["user_id"].tolist() if not frame.empty else []

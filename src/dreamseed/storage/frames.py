@@ -1,0 +1,56 @@
+"""Bulk reads into pandas and bulk writes with COPY, on a SQLAlchemy connection (psycopg 3)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pandas as pd
+import psycopg
+from sqlalchemy import Connection, text
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def read_frame(connection: Connection, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run a query and return all rows as a DataFrame (column names from the query)."""
+    result = connection.execute(text(query), params or {})
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _psycopg(connection: Connection) -> psycopg.Connection[Any]:
+    raw = connection.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    return raw
+
+
+def copy_frame(connection: Connection, table: str, frame: pd.DataFrame) -> int:
+    """COPY a frame's rows into `table` (same column names); NaN/NaT/None become NULL."""
+    columns = ", ".join(frame.columns)
+    plain = frame.astype(object).where(frame.notna(), None)
+    with _psycopg(connection).cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in plain.itertuples(index=False, name=None):
+            copy.write_row(row)
+    return len(frame)
+
+
+def copy_out_csv(
+    connection: Connection, query: str, params: dict[str, Any], dtype: dict[str, Any]
+) -> pd.DataFrame:
+    """Run a query through `COPY (…) TO STDOUT WITH CSV HEADER` and parse it with pandas.
+
+    `query` uses SQLAlchemy-style `:name` parameters; psycopg binds them client-side (COPY cannot
+    take server-side parameters). Much faster than fetching millions of rows as Python tuples.
+    """
+    raw = _psycopg(connection)
+    statement = _NAMED_PARAMETER.sub(r"%(\1)s", query.replace("%", "%%"))
+    buffer = io.BytesIO()
+    copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+    with raw.cursor() as cursor, cursor.copy(copy_sql, params) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    if buffer.getbuffer().nbytes == 0:
+        return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in dtype.items()})
+    return pd.read_csv(buffer, dtype=dtype, keep_default_na=False, na_values=[""])

@@ -1,0 +1,94 @@
+"""Writes of compute-daily-kpis and detect-inactivity: weekly_kpi (JSON merge) and ability_estimates."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from dreamseed.storage.frames import copy_frame
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return _json_value(value.item())
+    return value
+
+
+def kpi_documents(frame: pd.DataFrame, extra: dict[str, Any] | None = None) -> pd.Series:
+    """One JSON text per user (index user_id) from a KPI frame; NaN becomes null."""
+    extra = extra or {}
+    records = frame.to_dict(orient="index")
+    return pd.Series(
+        {
+            user: json.dumps({**{k: _json_value(v) for k, v in row.items()}, **extra})
+            for user, row in records.items()
+        },
+        dtype=object,
+    )
+
+
+def merge_weekly_kpis(connection: Connection, week_start: date, documents: pd.Series) -> int:
+    """Merge each user's JSON into weekly_kpi(user_id, week_start): keys written by other jobs stay.
+
+    Rows whose merged JSON equals the stored one are not touched (a re-run changes nothing).
+    Returns the number of rows inserted or changed.
+    """
+    connection.execute(text("CREATE TEMP TABLE staging_kpis (user_id text, kpis text) ON COMMIT DROP"))
+    copy_frame(
+        connection, "staging_kpis", pd.DataFrame({"user_id": documents.index, "kpis": documents.to_numpy()})
+    )
+    result = connection.execute(
+        text(
+            """
+            INSERT INTO weekly_kpi (user_id, week_start, kpis)
+            SELECT user_id, :week_start, kpis::jsonb FROM staging_kpis
+            ON CONFLICT (user_id, week_start) DO UPDATE
+                SET kpis = weekly_kpi.kpis || EXCLUDED.kpis, updated_at = now()
+                WHERE weekly_kpi.kpis || EXCLUDED.kpis IS DISTINCT FROM weekly_kpi.kpis
+            """
+        ),
+        {"week_start": week_start},
+    )
+    return int(result.rowcount or 0)
+
+
+def upsert_ability_estimates(connection: Connection, as_of: date, trend: pd.DataFrame) -> int:
+    """Upsert the θ trend per user (index user_id; mean, sd, slope, slope_se, n_points, method)."""
+    rows = trend[trend["n_points"] > 0].reset_index()
+    if rows.empty:
+        return 0
+    rows = rows.rename(columns={"index": "user_id"})
+    rows.insert(1, "as_of", as_of)
+    connection.execute(
+        text("CREATE TEMP TABLE staging_ability (LIKE ability_estimates INCLUDING DEFAULTS) ON COMMIT DROP")
+    )
+    copy_frame(
+        connection,
+        "staging_ability",
+        rows[["user_id", "as_of", "mean", "sd", "slope", "slope_se", "n_points", "method"]],
+    )
+    result = connection.execute(
+        text(
+            """
+        INSERT INTO ability_estimates (user_id, as_of, mean, sd, slope, slope_se, n_points, method)
+        SELECT user_id, as_of, mean, sd, slope, slope_se, n_points, method FROM staging_ability
+        ON CONFLICT (user_id, as_of) DO UPDATE SET
+            mean = EXCLUDED.mean, sd = EXCLUDED.sd, slope = EXCLUDED.slope, slope_se = EXCLUDED.slope_se,
+            n_points = EXCLUDED.n_points, method = EXCLUDED.method, updated_at = now()
+        WHERE (ability_estimates.mean, ability_estimates.sd, ability_estimates.slope, ability_estimates.slope_se,
+               ability_estimates.n_points, ability_estimates.method)
+              IS DISTINCT FROM (EXCLUDED.mean, EXCLUDED.sd, EXCLUDED.slope, EXCLUDED.slope_se,
+               EXCLUDED.n_points, EXCLUDED.method)
+        """
+        )
+    )
+    return int(result.rowcount or 0)
