@@ -20,6 +20,8 @@ SUBCOMMANDS: dict[str, str] = {
     "irt": "dreamseed.cli.irt:irt",
     "run": "dreamseed.cli.run:run",
     "demo": "dreamseed.cli.demo:demo",
+    "backfill": "dreamseed.cli.orchestrate:backfill",
+    "runs": "dreamseed.cli.orchestrate:runs",
 }
 
 

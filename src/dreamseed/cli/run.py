@@ -26,3 +26,12 @@ def run() -> None:
     Every job is idempotent (re-running a date gives the same rows), atomic (an interrupted run
     leaves the previous state), writes nothing with --dry-run, and records a row in job_runs.
     """
+
+
+def _register_orchestration() -> None:
+    from dreamseed.cli.orchestrate import run_all
+
+    run.add_command(run_all)
+
+
+_register_orchestration()
