@@ -14,7 +14,7 @@ def config(markdown: bool) -> None:
     """Print every setting: its environment variable, effective value (secrets masked) and help."""
     rows = effective_settings(load_settings())
     if markdown:
-        click.echo("| variable | value here | what it does |\n|---|---|---|")
+        click.echo("| variable | default | what it does |\n|---|---|---|")
         for name, value, help_text in rows:
             click.echo(f"| `{name}` | `{value}` | {help_text} |")
         return

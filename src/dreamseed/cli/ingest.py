@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import click
 
 from dreamseed.cli.context import database, load_settings
 from dreamseed.cli.progress import byte_progress
-from dreamseed.ingest.records import Rejected, check_exam_result, check_goal, check_question
+from dreamseed.ingest.files import csv_records, exam_result_records
+from dreamseed.ingest.records import check_goal, check_question
 from dreamseed.storage.ingest import IngestSummary
 
 EXIT_REJECTED = 3
 SHOW_REJECTIONS = 20
-T = TypeVar("T")
 
 _EPILOG = (
     "Exit status: 0 when every record loaded; 3 when some records were rejected (the good ones are "
@@ -45,8 +41,7 @@ def exam_results(path: Path) -> None:
     from dreamseed.storage.ingest import load_exam_results
 
     with database(load_settings()) as engine, byte_progress(path, "exam results") as lines:
-        records = (check_exam_result(number, line) for number, line in lines)
-        summary = load_exam_results(engine, records, path.name)
+        summary = load_exam_results(engine, exam_result_records(lines), path.name)
     _report(summary, "lines")
 
 
@@ -61,7 +56,7 @@ def questions(path: Path) -> None:
     from dreamseed.storage.ingest import load_questions
 
     with database(load_settings()) as engine:
-        summary = load_questions(engine, _csv_records(path, check_question), path.name)
+        summary = load_questions(engine, csv_records(path, check_question), path.name)
     _report(summary, "rows")
 
 
@@ -75,20 +70,8 @@ def goals(path: Path) -> None:
     from dreamseed.storage.ingest import load_goals
 
     with database(load_settings()) as engine:
-        summary = load_goals(engine, _csv_records(path, check_goal), path.name)
+        summary = load_goals(engine, csv_records(path, check_goal), path.name)
     _report(summary, "rows")
-
-
-def _csv_records(
-    path: Path, check: Callable[[int, dict[str, str | None], str], T | Rejected]
-) -> Iterator[T | Rejected]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            line_no = reader.line_num
-            raw = io.StringIO()
-            csv.writer(raw).writerow(row.values())
-            yield check(line_no, row, raw.getvalue().rstrip("\r\n"))
 
 
 def _report(summary: IngestSummary, unit: str) -> None:

@@ -17,6 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from dreamseed.ingest.files import numbered_lines
+
 
 def _console() -> Console:
     return Console(stderr=True)
@@ -36,16 +38,8 @@ def byte_progress(path: Path, label: str) -> Iterator[Iterator[tuple[int, str]]]
     )
     task = progress.add_task(label, total=total)
 
-    def lines() -> Iterator[tuple[int, str]]:
-        with path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                progress.advance(task, len(raw))
-                line = raw.decode("utf-8", errors="replace").strip()
-                if line:
-                    yield number, line
-
     with progress:
-        yield lines()
+        yield numbered_lines(path, lambda n: progress.advance(task, n))
 
 
 @contextmanager

@@ -379,6 +379,13 @@ CREATE TABLE job_runs (
     metrics jsonb NOT NULL DEFAULT '{}'::jsonb
 );
 CREATE INDEX ix_job_runs_job_started ON job_runs (job, started_at DESC);
+
+-- Small key/value facts about this database (e.g. that it holds the demo's synthetic data).
+CREATE TABLE dreamseed_meta (
+    key text PRIMARY KEY,
+    value jsonb NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
 """
 
 
@@ -394,7 +401,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
-        DROP TABLE IF EXISTS job_runs, report_artifacts, interest_goal, ability_estimates, mirt_fit_meta,
+        DROP TABLE IF EXISTS dreamseed_meta, job_runs, report_artifacts, interest_goal, ability_estimates, mirt_fit_meta,
             student_topic_theta_history, student_topic_theta, mirt_ability_history, mirt_ability,
             mirt_item_params_history, mirt_item_params, weekly_kpi, features_topic_daily;
         DROP VIEW IF EXISTS attempt;
