@@ -9,7 +9,8 @@
   item, so S-X2 is computed only for complete data (each user answered each item once) with at
   most ``S_X2_MAX_ITEMS`` items; otherwise the fields are None. Adjacent score groups whose
   expected right or wrong count is below 1 are merged from the tails inward (as R mirt's
-  ``mincell = 1``); df = groups − item parameters (1 for a 1PL item), and an item left with
+  ``mincell = 1``); df = groups − item parameters (2 for a 1PL item: R mirt counts the shared slope
+  for every item), and an item left with
   df ≤ 0 reports X² = 0, df = 0, p = 1.
 - **Empirical reliability**: var(θ̂) / (var(θ̂) + mean(se²)) over users with answers (R mirt's
   ``empirical_rxx``).
@@ -83,7 +84,7 @@ def item_fit(
     infit, outfit, n = _infit_outfit(aligned, items, theta)
     fit = ItemFit(items.item_id, n, infit, outfit)
     if aligned.is_complete() and len(items) <= S_X2_MAX_ITEMS and len(items) >= 3:
-        n_params = {"1PL": 1, "2PL": 2, "3PL": 3}[model or ("3PL" if np.any(items.c > 0) else "2PL")]
+        n_params = {"1PL": 2, "2PL": 2, "3PL": 3}[model or ("3PL" if np.any(items.c > 0) else "2PL")]
         x2, df, p = _s_x2(aligned, items, grid or QuadratureGrid.normal(61, 6.0), n_params)
         fit = ItemFit(items.item_id, n, infit, outfit, x2, df, p)
     return fit

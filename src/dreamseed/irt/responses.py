@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import scipy.sparse as sp
 
 Duplicates = Literal["all", "last"]
@@ -68,10 +67,10 @@ class Responses:
             raise ValueError(
                 "no responses: the input is empty; give at least one (user_id, item_id, correct)"
             )
-        user_codes, user_uniques = pd.factorize(users, sort=False)
-        item_codes, item_uniques = pd.factorize(items, sort=False)
+        user_codes, user_uniques = factorize(users)
+        item_codes, item_uniques = factorize(items)
         if duplicates == "last":
-            keep = ~pd.DataFrame({"u": user_codes, "i": item_codes}).duplicated(keep="last").to_numpy()
+            keep = _last_occurrences(user_codes * item_uniques.size + item_codes)
             user_codes, item_codes, outcome = user_codes[keep], item_codes[keep], outcome[keep]
         elif duplicates != "all":
             raise ValueError(f"duplicates must be 'all' or 'last', not {duplicates!r}")
@@ -172,32 +171,106 @@ def _stacked_counts(
     return counts
 
 
+def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
+    """(codes, uniques) with uniques in order of first appearance; works for mixed str/int ids."""
+    array = _homogeneous(values)
+    if array.dtype == object:
+        lookup: dict[Any, int] = {}
+        codes = np.fromiter((lookup.setdefault(v, len(lookup)) for v in array.tolist()), np.int64, array.size)
+        uniques = np.empty(len(lookup), dtype=object)
+        uniques[:] = list(lookup)
+        return codes, uniques
+    uniques, first, inverse = np.unique(array, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse.reshape(-1)].astype(np.int64), uniques[order]
+
+
+def _homogeneous(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Object arrays of only str (or only int) become str (int64) arrays so np.unique can sort them."""
+    if values.dtype != object or values.size == 0:
+        return values
+    kinds = {type(v) for v in values[: min(values.size, 1000)].tolist()}
+    if kinds == {str} and all(isinstance(v, str) for v in values.tolist()):
+        return values.astype(str)
+    if kinds <= {int, np.int64} and all(isinstance(v, (int, np.integer)) for v in values.tolist()):
+        return values.astype(np.int64)
+    return values
+
+
+def _last_occurrences(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Mask keeping the last occurrence of each key."""
+    reversed_first = np.unique(keys[::-1], return_index=True)[1]
+    keep = np.zeros(keys.size, dtype=bool)
+    keep[keys.size - 1 - reversed_first] = True
+    return keep
+
+
+def _is_missing(array: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    if array.dtype.kind == "f":
+        return np.isnan(array)
+    if array.dtype == object:
+        return np.fromiter(
+            (v is None or (isinstance(v, float) and v != v) for v in array.tolist()), bool, array.size
+        )
+    return np.zeros(array.size, dtype=bool)
+
+
 def _ids_column(values: Any, name: str) -> npt.NDArray[Any]:
-    array = np.asarray(values).reshape(-1) if not isinstance(values, pd.Series) else values.to_numpy()
-    if array.size and pd.isna(array).any():
-        first = int(np.flatnonzero(pd.isna(array))[0])
+    if isinstance(values, (list, tuple)):
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+    else:
+        array = np.asarray(values).reshape(-1)
+    missing = _is_missing(array)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
         raise ValueError(f"{name} has missing values (first at row {first}); every answer needs an id")
     return array
 
 
+def _as_number(value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def _correct_column(values: Any) -> npt.NDArray[np.int64]:
-    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values).reshape(-1)
+    array = np.asarray(values).reshape(-1)
     if array.dtype == bool:
         return array.astype(np.int64)
-    if array.size and pd.isna(array).any():
-        rows = np.flatnonzero(pd.isna(array))
+    missing = _is_missing(array)
+    if missing.any():
+        rows = np.flatnonzero(missing)
         raise ValueError(
             f"correct has {rows.size} missing value(s) (rows {_list(rows)}); every answer must be 0 or 1"
         )
-    numeric = pd.to_numeric(pd.Series(array), errors="coerce").to_numpy(dtype=np.float64)
+    if array.dtype.kind in "iuf":
+        numeric = array.astype(np.float64)
+    else:
+        numeric = np.fromiter((_as_number(v) for v in array.tolist()), np.float64, array.size)
     bad = np.flatnonzero(~np.isin(numeric, (0.0, 1.0)))
     if bad.size:
-        examples = ", ".join(repr(_plain(v)) for v in pd.unique(array[bad])[:3])
+        examples = ", ".join(repr(_plain(v)) for v in _first_distinct(array[bad], 3))
         raise ValueError(
             f"correct must be 0 or 1 (or true/false); found {bad.size} other value(s), e.g. {examples} "
             f"(rows {_list(bad)})"
         )
     return numeric.astype(np.int64)
+
+
+def _first_distinct(values: npt.NDArray[Any], limit: int) -> list[Any]:
+    seen: list[Any] = []
+    for value in values.tolist():
+        if value not in seen:
+            seen.append(value)
+        if len(seen) == limit:
+            break
+    return seen
 
 
 def _plain(value: Any) -> Any:
