@@ -24,8 +24,9 @@ week on week) + 0.45·(days since last session)/7 + 0.4·[in first two weeks] + 
 ~ N(0, 0.6)): low activity, low or falling success and a recent gap all raise it, but not
 deterministically. A disengaging student's session rate ramps from 55% to ~10% over 7–21 days,
 then they stop for good: the churn date is the first day with no activity ever after.
-Sessions per day ~ Poisson(rate · Gamma(4)/4 weekly wobble / 7 · weekday weight (weekends
-higher)). Start times are Korean study hours (weekday evenings ~21:00 KST, afternoons
+Expected sessions per day = rate · Gamma(4)/4 weekly wobble / 7 · weekday weight (weekends
+higher); 70% of students keep a routine (a week brings the growth of floor(cumulative
+expectation), spread over its days), the rest are Poisson-bursty. Start times are Korean study hours (weekday evenings ~21:00 KST, afternoons
 ~16:30, weekends more afternoons) stored in UTC within the same UTC day; a student's sessions
 on one day do not overlap; updated_at − created_at = the sum of the question times.
 
