@@ -22,7 +22,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dreamseed.irt import Priors, Responses, calibrate, item_fit, marginal_loglik, mirt_grid, score
+from dreamseed.irt import (
+    Calibration,
+    Priors,
+    Responses,
+    calibrate,
+    item_fit,
+    marginal_loglik,
+    mirt_grid,
+    score,
+)
 
 LSAT7 = {
     "00000": 12, "00001": 19, "00010": 1, "00011": 7, "00100": 3, "00101": 19, "00110": 3, "00111": 17,
@@ -53,7 +62,7 @@ def lsat6() -> Responses:
     return expand(LSAT6)
 
 
-def fit(data: Responses, model: str) -> object:
+def fit(data: Responses, model: str) -> Calibration:
     return calibrate(data, model, quadrature=mirt_grid(), priors=Priors(c=None))  # type: ignore[arg-type]
 
 
@@ -111,7 +120,8 @@ def test_lsat7_1pl_common_slope_matches_mirt(lsat7: Responses) -> None:
 def test_lsat7_s_x2_matches_mirt(lsat7: Responses) -> None:
     cal = fit(lsat7, "2PL")
     result = item_fit(lsat7, cal.items, cal.abilities, mirt_grid(), model="2PL")
-    assert result.s_x2 is not None and result.s_x2_df is not None
+    assert result.s_x2 is not None
+    assert result.s_x2_df is not None
     np.testing.assert_allclose(result.s_x2, [4.749440, 14.451071, 1.270381, 5.237400, 0.941125], atol=0.05)
     np.testing.assert_array_equal(result.s_x2_df, [2, 2, 2, 2, 2])
 

@@ -200,7 +200,9 @@ def calibrate(
         else (np.zeros(free.size),) * 3
     )
     estimated = _irt_items(data.item_ids, items, ses)
-    all_items = _with_extreme_items(responses, estimated, extreme, grid, mean, sd, model, items, free)
+    all_items = _with_exact_anchors(
+        _with_extreme_items(responses, estimated, extreme, grid, mean, sd, model, items, free), fixed_items
+    )
     abilities = score(responses, all_items, "EAP", prior_mean=mean, prior_sd=sd)
     n_parameters = _count_parameters(model, int(free.sum()), population)
     return Calibration(
@@ -330,6 +332,21 @@ def _with_extreme_items(
     a_all[kept], b_all[kept], c_all[kept] = estimated.a, estimated.b, estimated.c
     se[0, kept], se[1, kept], se[2, kept] = estimated.se_a, estimated.se_b, estimated.se_c
     return ItemParameters.from_arrays(responses.item_ids, a_all, b_all, c_all, se[0], se[1], se[2])
+
+
+def _with_exact_anchors(items: ItemParameters, fixed_items: ItemParameters | None) -> ItemParameters:
+    """Fixed items carry exactly the given a, b, c (no round trip through the intercept)."""
+    if fixed_items is None or not len(fixed_items):
+        return items
+    where = fixed_items.positions(items.item_id)
+    held = where >= 0
+    a, b, c = items.a.copy(), items.b.copy(), items.c.copy()
+    a[held], b[held], c[held] = (
+        fixed_items.a[where[held]],
+        fixed_items.b[where[held]],
+        fixed_items.c[where[held]],
+    )
+    return ItemParameters(items.item_id, a, b, c, items.se_a, items.se_b, items.se_c)
 
 
 def _difficulty_for_marginal(

@@ -2,7 +2,8 @@
 
 - **Infit / outfit** mean squares (Wright & Masters) from plug-in abilities (EAP by default):
   outfit = mean of squared standardised residuals over an item's answers, infit = Σ (y − P)² /
-  Σ P(1 − P). Both ≈ 1 under the model; valid with any missingness.
+  Σ P(1 − P). Both ≈ 1 under the model, somewhat less with plug-in EAP abilities on short tests
+  (each user's θ̂ is fitted to the same answers); valid with any missingness.
 - **S-X2** (Orlando & Thissen 2000) compares observed and model-implied proportions correct in
   each summed-score group, with the model's summed-score distributions from the Lord–Wingersky
   recursion on the quadrature grid. Summed scores are only comparable when everyone took every
