@@ -79,9 +79,12 @@ def load_exam_results(
     batch_id = uuid.uuid4().hex
     with engine.begin() as connection:
         connection.execute(text("SELECT set_config('dreamseed.batch_id', :b, true)"), {"b": batch_id})
+        connection.execute(text("SET LOCAL work_mem = '256MB'"))
         connection.execute(
             text("CREATE TEMP TABLE staging_exam_results (line_no integer, doc jsonb) ON COMMIT DROP")
         )
+        # Staged documents are read once: skip TOAST compression.
+        connection.execute(text("ALTER TABLE staging_exam_results ALTER COLUMN doc SET STORAGE EXTERNAL"))
         raw = connection.connection.dbapi_connection
         assert isinstance(raw, psycopg.Connection)
         with (
@@ -162,21 +165,16 @@ def _question_rejections(connection: Connection, source: str, batch_id: str) -> 
 
 
 def _insert_sessions(connection: Connection) -> None:
-    """A `session` row per new exam session (the platform's own rows are never overwritten)."""
+    """A `session` row per new exam session, from created_at to updated_at (the platform's own
+    rows are never overwritten)."""
     connection.execute(
         text(
             """
             INSERT INTO session (id, exam_id, started_at, ended_at, status, created_at, user_id, org_id)
-            SELECT e.session_id, e.exam_id,
-                   COALESCE(e.updated_at, e.created_at) - make_interval(secs => COALESCE(t.seconds, 0)),
-                   COALESCE(e.updated_at, e.created_at), e.status, e.created_at, e.user_id, e.org_id
+            SELECT e.session_id, e.exam_id, e.created_at, e.updated_at, e.status, e.created_at, e.user_id, e.org_id
             FROM exam_results e
             JOIN (SELECT DISTINCT doc->>'session_id' AS session_id FROM staging_exam_results) s
               ON s.session_id = e.session_id
-            LEFT JOIN LATERAL (
-                SELECT sum(a.response_time_ms) / 1000.0 AS seconds
-                FROM attempt_fact a WHERE a.exam_result_id = e.id
-            ) t ON true
             ON CONFLICT (id) DO NOTHING
             """
         )

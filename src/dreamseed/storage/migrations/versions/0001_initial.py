@@ -64,7 +64,7 @@ ATTEMPTS = """
 CREATE TABLE attempt_fact (
     exam_result_id uuid NOT NULL,
     question_index integer NOT NULL,
-    id bigint NOT NULL,
+    question_key text NOT NULL,
     student_id uuid NOT NULL,
     user_id text NOT NULL,
     item_id bigint NOT NULL,
@@ -72,7 +72,6 @@ CREATE TABLE attempt_fact (
     response_time_ms integer NOT NULL,
     hints integer NOT NULL,
     completed_at timestamptz NOT NULL,
-    started_at timestamptz NOT NULL,
     session_id text NOT NULL,
     topic_id text,
     exam_id integer,
@@ -130,54 +129,55 @@ $$;
 
 CREATE FUNCTION dreamseed_materialise_attempts() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    expected bigint;
+    materialised bigint;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         DELETE FROM attempt_fact a USING changed_rows c WHERE a.exam_result_id = c.id;
     END IF;
-    WITH elements AS (
-        SELECT e.id AS exam_result_id, e.user_id, e.session_id, e.exam_id,
-               COALESCE(e.updated_at, e.created_at) AS completed_at,
-               q.ordinality::integer AS question_index, q.value AS question,
-               dreamseed_question_problem(q.value) AS problem
+    INSERT INTO attempt_fact (
+        exam_result_id, question_index, question_key, student_id, user_id, item_id, correct,
+        response_time_ms, hints, completed_at, session_id, topic_id, exam_id)
+    SELECT e.id, q.ordinality::integer, btrim(q.value->>'question_id'),
+           dreamseed_student_uuid(e.user_id), e.user_id,
+           btrim(q.value->>'question_id')::bigint,
+           CASE jsonb_typeof(COALESCE(q.value->'is_correct', q.value->'correct'))
+               WHEN 'boolean' THEN (COALESCE(q.value->'is_correct', q.value->'correct'))::boolean
+               ELSE COALESCE(q.value->'is_correct', q.value->'correct') = '1'::jsonb END,
+           round(COALESCE((q.value->>'time_spent_sec')::numeric, 0) * 1000)::integer,
+           CASE jsonb_typeof(q.value->'used_hints')
+               WHEN 'number' THEN round((q.value->>'used_hints')::numeric)::integer
+               WHEN 'boolean' THEN (q.value->>'used_hints')::boolean::integer
+               ELSE 0 END,
+           COALESCE(e.updated_at, e.created_at),
+           e.session_id,
+           NULLIF(q.value->>'topic', ''),
+           e.exam_id
+    FROM changed_rows e
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(e.result_json->'questions') = 'array'
+             THEN e.result_json->'questions' ELSE '[]'::jsonb END
+    ) WITH ORDINALITY AS q
+    WHERE e.user_id IS NOT NULL AND e.user_id <> '' AND dreamseed_question_problem(q.value) IS NULL;
+    GET DIAGNOSTICS materialised = ROW_COUNT;
+
+    -- Malformed questions are rare: look for them only when some question was not materialised.
+    SELECT COALESCE(sum(jsonb_array_length(e.result_json->'questions')), 0) INTO expected
+    FROM changed_rows e
+    WHERE e.user_id IS NOT NULL AND e.user_id <> '' AND jsonb_typeof(e.result_json->'questions') = 'array';
+    IF expected > materialised THEN
+        INSERT INTO ingest_quarantine (kind, source, session_id, question_index, reason, raw, batch_id, fingerprint)
+        SELECT 'question', 'exam_results', e.session_id, q.ordinality::integer, p.problem, q.value::text,
+               current_setting('dreamseed.batch_id', true),
+               md5('question|' || e.id::text || '|' || q.ordinality || '|' || p.problem || '|' || q.value::text)
         FROM changed_rows e
-        CROSS JOIN LATERAL jsonb_array_elements(
-            CASE WHEN jsonb_typeof(e.result_json->'questions') = 'array'
-                 THEN e.result_json->'questions' ELSE '[]'::jsonb END
-        ) WITH ORDINALITY AS q
-        WHERE e.user_id IS NOT NULL AND e.user_id <> ''
-    ), inserted AS (
-        INSERT INTO attempt_fact (
-            exam_result_id, question_index, id, student_id, user_id, item_id, correct,
-            response_time_ms, hints, completed_at, started_at, session_id, topic_id, exam_id)
-        SELECT exam_result_id, question_index,
-               ('x' || substr(md5(exam_result_id::text || '-' || btrim(question->>'question_id')), 1, 16))
-                   ::bit(64)::bigint,
-               dreamseed_student_uuid(user_id), user_id,
-               btrim(question->>'question_id')::bigint,
-               CASE jsonb_typeof(COALESCE(question->'is_correct', question->'correct'))
-                   WHEN 'boolean' THEN (COALESCE(question->'is_correct', question->'correct'))::boolean
-                   ELSE COALESCE(question->'is_correct', question->'correct') = '1'::jsonb END,
-               round(COALESCE((question->>'time_spent_sec')::numeric, 0) * 1000)::integer,
-               CASE jsonb_typeof(question->'used_hints')
-                   WHEN 'number' THEN round((question->>'used_hints')::numeric)::integer
-                   WHEN 'boolean' THEN (question->>'used_hints')::boolean::integer
-                   ELSE 0 END,
-               completed_at,
-               completed_at - make_interval(
-                   secs => round(COALESCE((question->>'time_spent_sec')::numeric, 0))::double precision),
-               session_id,
-               NULLIF(question->>'topic', ''),
-               exam_id
-        FROM elements WHERE problem IS NULL
-        RETURNING 1
-    )
-    INSERT INTO ingest_quarantine (kind, source, session_id, question_index, reason, raw, batch_id, fingerprint)
-    SELECT 'question', 'exam_results', session_id, question_index, problem, question::text,
-           current_setting('dreamseed.batch_id', true),
-           md5('question|' || exam_result_id::text || '|' || question_index || '|' || problem || '|'
-               || question::text)
-    FROM elements WHERE problem IS NOT NULL
-    ON CONFLICT (fingerprint) DO NOTHING;
+        CROSS JOIN LATERAL jsonb_array_elements(e.result_json->'questions') WITH ORDINALITY AS q
+        CROSS JOIN LATERAL (SELECT dreamseed_question_problem(q.value) AS problem) p
+        WHERE e.user_id IS NOT NULL AND e.user_id <> '' AND jsonb_typeof(e.result_json->'questions') = 'array'
+              AND p.problem IS NOT NULL
+        ON CONFLICT (fingerprint) DO NOTHING;
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -204,14 +204,14 @@ CREATE TRIGGER exam_results_attempts_delete AFTER DELETE ON exam_results
 # The V1 contract (11 columns) plus user_id, as a view over the materialised copy.
 ATTEMPT_VIEW = """
 CREATE VIEW attempt AS
-SELECT a.id,
+SELECT ('x' || substr(md5(a.exam_result_id::text || '-' || a.question_key), 1, 16))::bit(64)::bigint AS id,
        a.student_id,
        a.item_id,
        a.correct,
        a.response_time_ms,
        (a.hints > 0) AS hint_used,
        a.completed_at,
-       a.started_at,
+       a.completed_at - make_interval(secs => round(a.response_time_ms / 1000.0)::double precision) AS started_at,
        (row_number() OVER (PARTITION BY a.student_id, a.item_id
                            ORDER BY a.completed_at, a.exam_result_id, a.question_index))::integer
            AS attempt_no,
