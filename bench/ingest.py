@@ -22,7 +22,7 @@ from bench._support import machine, markdown_table, scratch_database, timed
 from sqlalchemy import text
 
 from dreamseed.ingest.files import exam_result_records, numbered_lines
-from dreamseed.storage.frames import _psycopg
+from dreamseed.storage.frames import copy_rows
 from dreamseed.storage.ingest import load_exam_results
 from dreamseed.synth import SynthConfig, generate_platform, write_platform
 
@@ -80,19 +80,9 @@ def main() -> None:
         with timed(seconds, "ours"):
             summary = load_exam_results(engine, exam_result_records(numbered_lines(path)), path.name)
         with timed(seconds, "copy_lines"), engine.begin() as connection:
-            with (
-                _psycopg(connection).cursor() as cursor,
-                cursor.copy("COPY bare_lines (doc) FROM STDIN") as copy,
-            ):
-                for line in lines:
-                    copy.write_row((line,))
+            copy_rows(connection, "COPY bare_lines (doc) FROM STDIN", ((line,) for line in lines))
         with timed(seconds, "copy_questions"), engine.begin() as connection:
-            with (
-                _psycopg(connection).cursor() as cursor,
-                cursor.copy("COPY bare_questions FROM STDIN") as copy,
-            ):
-                for row in flat:
-                    copy.write_row(row)
+            copy_rows(connection, "COPY bare_questions FROM STDIN", flat)
         with engine.connect() as connection:
             attempts = connection.execute(text("SELECT count(*) FROM attempt_fact")).scalar_one()
     questions = len(flat)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -25,14 +26,24 @@ def _psycopg(connection: Connection) -> psycopg.Connection[Any]:
     return raw
 
 
+def copy_rows(connection: Connection, statement: str, rows: Iterable[Sequence[Any]]) -> int:
+    """Stream rows into a `COPY ... FROM STDIN` statement; returns how many were written."""
+    count = 0
+    with _psycopg(connection).cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
 def copy_frame(connection: Connection, table: str, frame: pd.DataFrame) -> int:
     """COPY a frame's rows into `table` (same column names); NaN/NaT/None become NULL."""
-    columns = ", ".join(frame.columns)
     plain = frame.astype(object).where(frame.notna(), None)
-    with _psycopg(connection).cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in plain.itertuples(index=False, name=None):
-            copy.write_row(row)
-    return len(frame)
+    return copy_rows(
+        connection,
+        f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN",
+        plain.itertuples(index=False, name=None),
+    )
 
 
 def copy_out_csv(
