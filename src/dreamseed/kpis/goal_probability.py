@@ -61,7 +61,8 @@ def static_probability(
         mean[user[found]] = float_or_nan(abilities["mean"])[found]
         sd[user[found]] = float_or_nan(abilities["sd"])[found]
     usable = np.isfinite(mean) & np.isfinite(sd) & (sd > 0)
-    z = np.divide(target - mean, sd, out=np.zeros(len(users)), where=usable)
+    with np.errstate(over="ignore"):  # a z of ±inf gives the right limit, P = 0 or 1
+        z = np.divide(target - mean, sd, out=np.zeros(len(users)), where=usable)
     return np.where(usable, 1.0 - ndtr(z), np.nan)
 
 
@@ -82,7 +83,8 @@ def trend_probability(
     mean_at_target = theta_now + slope * days_to_target
     sd_at_target = np.sqrt(s_now**2 + days_to_target**2 * slope_se**2 + process_noise * days_to_target)
     usable = np.isfinite(mean_at_target) & np.isfinite(sd_at_target) & (sd_at_target > 0)
-    z = np.divide(mean_at_target - target, sd_at_target, out=np.zeros(len(target)), where=usable)
+    with np.errstate(over="ignore"):  # a z of ±inf gives the right limit, P = 0 or 1
+        z = np.divide(mean_at_target - target, sd_at_target, out=np.zeros(len(target)), where=usable)
     return np.where(usable, ndtr(z), np.nan)
 
 

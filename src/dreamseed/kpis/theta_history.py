@@ -20,6 +20,8 @@ from dreamseed.kpis._inputs import (
 )
 
 THETA_HISTORY_COLUMNS = ("user_id", "fitted_at", "theta", "se")
+SE_LIMITS = (1e-6, 1e6)
+"""Known SEs are clipped into this range so that 1/se² and se² stay finite."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class ThetaPoints:
     """θ estimates of the computed users fitted on or before ``as_of`` (UTC dates), shape (n_points,).
 
     Rows with a null θ or fitted_at, or of users not computed for, are gone. ``se`` is NaN where
-    null, not finite or ≤ 0 (unknown).
+    null, not finite or ≤ 0 (unknown); known SEs are clipped into ``SE_LIMITS``.
     """
 
     n_users: int
@@ -79,7 +81,7 @@ def prepare_theta_history(theta_history: pd.DataFrame | None, users: pd.Index, a
         days_ago[keep],
         fitted_ns[keep],
         theta[keep],
-        np.where(usable_se, se, np.nan)[keep],
+        np.where(usable_se, np.clip(se, *SE_LIMITS), np.nan)[keep],
     )
 
 
