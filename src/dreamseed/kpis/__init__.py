@@ -3,7 +3,7 @@
 No database, clock, environment or settings here: the jobs read frames and pass plain values.
 """
 
-from dreamseed.kpis.attempts import ATTEMPT_COLUMNS, AttemptArrays, prepare_attempts
+from dreamseed.kpis.attempts import ATTEMPT_COLUMNS, LOOKBACK_DAYS, AttemptArrays, prepare_attempts
 from dreamseed.kpis.churn import churn_activity, churn_band, churn_bands, churn_risk
 from dreamseed.kpis.efficiency import time_efficiency
 from dreamseed.kpis.engagement import engagement
@@ -27,6 +27,7 @@ __all__ = [
     "EXTRA_COLUMNS",
     "GOAL_COLUMNS",
     "KPI_COLUMNS",
+    "LOOKBACK_DAYS",
     "THETA_HISTORY_COLUMNS",
     "TREND_COLUMNS",
     "AttemptArrays",
