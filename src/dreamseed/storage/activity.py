@@ -75,6 +75,9 @@ def read_attempts(
     frame["hint_used"] = frame["hints"] > 0
     frame["completed_at"] = _epoch_to_utc(frame.pop("completed_epoch"))
     frame["topic_id"] = frame["topic_id"].astype(object).where(frame["topic_id"].notna(), None)
+    # Categorical ids make the KPI library's per-user grouping several times cheaper.
+    frame["user_id"] = frame["user_id"].astype("category")
+    frame["session_id"] = frame["session_id"].astype("category")
     return frame
 
 
