@@ -83,6 +83,20 @@ class Settings(BaseSettings):
         description="Churn horizon H (days) of the churn risk S.",
     )
 
+    metrics_p_method: Literal["trend_or_static", "static", "trend"] = Field(
+        "trend_or_static",
+        validation_alias=_env("METRICS_P_METHOD"),
+        description="Form of the goal probability P: trend_or_static (θ-trend projection to the goal "
+        "date when θ history exists, else the static form), static (the original 1 − Φ((θ*−μ)/σ)) or "
+        "trend. Default chosen by `dreamseed evaluate` (docs/EVALUATION.md).",
+    )
+    churn_model: Literal["auto", "off"] = Field(
+        "auto",
+        validation_alias=_env("CHURN_MODEL"),
+        description="S: auto = the active learned churn model's probability when one is active and beat "
+        "S_v1 on held-out weeks (AUC and Brier), else the heuristic S_v1; off = always S_v1.",
+    )
+
     # -- mirt-calibrate ----------------------------------------------------------------------
     mirt_lookback_days: int = Field(
         30,

@@ -95,9 +95,9 @@ def _session_table(attempts: AttemptArrays) -> pd.DataFrame:
         {
             "user": attempts.session_user[end_ns.index.to_numpy()],
             "end_ns": end_ns.to_numpy(),
-            "days_ago": (
-                (attempts.as_of - _EPOCH).days - np.floor_divide(end_ns.to_numpy(), DAY_NS)
-            ).astype(np.int64),
+            "days_ago": ((attempts.as_of - _EPOCH).days - np.floor_divide(end_ns.to_numpy(), DAY_NS)).astype(
+                np.int64
+            ),
         }
     )
     return table.sort_values(["user", "end_ns"], kind="stable").reset_index(drop=True)

@@ -9,7 +9,7 @@ serialises to JSON bytes (no pickle: loading a model cannot run code) and predic
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -61,8 +61,10 @@ class ChurnModel:
 
     def design(self, features: pd.DataFrame) -> NDArray[np.float64]:
         """The standardised design matrix, shape (n_rows, n_design_columns)."""
-        return (_raw_design(features, self.features, self.indicators, self.fill, self.horizon_days)
-                - np.asarray(self.center)) / np.asarray(self.scale)
+        return (
+            _raw_design(features, self.features, self.indicators, self.fill, self.horizon_days)
+            - np.asarray(self.center)
+        ) / np.asarray(self.scale)
 
     def raw_probability(self, features: pd.DataFrame) -> NDArray[np.float64]:
         """The logistic regression's probability before calibration, shape (n_rows,)."""
@@ -88,7 +90,19 @@ class ChurnModel:
         document: dict[str, Any] = json.loads(payload.decode())
         if document.pop("format", None) != MODEL_FORMAT:
             raise ValueError(f"not a {MODEL_FORMAT} model")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in document.items()})
+        vectors = {k: tuple(float(x) for x in v) for k, v in document.items() if isinstance(v, list)}
+        return cls(
+            features=tuple(document["features"]),
+            indicators=tuple(document["indicators"]),
+            fill=vectors["fill"],
+            center=vectors["center"],
+            scale=vectors["scale"],
+            coefficients=vectors["coefficients"],
+            intercept=float(document["intercept"]),
+            calibration_x=vectors["calibration_x"],
+            calibration_y=vectors["calibration_y"],
+            horizon_days=int(document["horizon_days"]),
+        )
 
 
 def _raw_design(
@@ -148,7 +162,10 @@ def train_churn_model(
     features, outcomes = features[usable], outcomes[usable]
     days = pd.Series(pd.to_datetime(cutoffs[usable]).dt.date.to_numpy())
     split = split_training_days(list(days))
-    fit_rows, calibration_rows = days.isin(split.fit_days).to_numpy(), days.isin(split.calibration_days).to_numpy()
+    fit_rows, calibration_rows = (
+        days.isin(split.fit_days).to_numpy(),
+        days.isin(split.calibration_days).to_numpy(),
+    )
     if len(np.unique(outcomes[fit_rows])) < 2:
         raise ValueError("cannot train the churn model: the training weeks have only one outcome class")
     names = tuple(FEATURE_COLUMNS)
@@ -161,15 +178,21 @@ def train_churn_model(
     regression = LogisticRegression(C=regularisation, max_iter=5000)
     regression.fit((raw - center) / scale, outcomes[fit_rows])
     uncalibrated = ChurnModel(
-        names, indicators, fill, tuple(center), tuple(scale), tuple(regression.coef_[0]),
-        float(regression.intercept_[0]), (0.0, 1.0), (0.0, 1.0), horizon_days,
+        names,
+        indicators,
+        fill,
+        tuple(center),
+        tuple(scale),
+        tuple(regression.coef_[0]),
+        float(regression.intercept_[0]),
+        (0.0, 1.0),
+        (0.0, 1.0),
+        horizon_days,
     )
     isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
     isotonic.fit(uncalibrated.raw_probability(features[calibration_rows]), outcomes[calibration_rows])
-    return ChurnModel(
-        **{
-            **asdict(uncalibrated),
-            "calibration_x": tuple(float(x) for x in isotonic.X_thresholds_),
-            "calibration_y": tuple(float(y) for y in isotonic.y_thresholds_),
-        }
+    return replace(
+        uncalibrated,
+        calibration_x=tuple(float(x) for x in isotonic.X_thresholds_),
+        calibration_y=tuple(float(y) for y in isotonic.y_thresholds_),
     )

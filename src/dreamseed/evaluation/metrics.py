@@ -18,7 +18,9 @@ PROBABILITY_FLOOR = 1e-6
 """Predictions are clipped to [floor, 1 − floor] in log loss and the calibration fit."""
 
 
-def known_pairs(outcomes: ArrayLike, predictions: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def known_pairs(
+    outcomes: ArrayLike, predictions: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(outcomes, predictions) as float arrays without the pairs where either is NaN."""
     y = np.asarray(outcomes, dtype=np.float64).ravel()
     p = np.asarray(predictions, dtype=np.float64).ravel()

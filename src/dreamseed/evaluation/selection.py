@@ -92,11 +92,13 @@ def with_learned_churn(
     result = kpis.copy()
     result["S_model"] = probability
     result["S"] = probability.where(probability.notna(), kpis["S_v1"])
-    result["S_source"] = pd.Series(np.where(probability.notna(), source, "S_v1"), index=kpis.index, dtype=object)
+    result["S_source"] = pd.Series(
+        np.where(probability.notna(), source, "S_v1"), index=kpis.index, dtype=object
+    )
     result["S_band"] = churn_bands(result["S"])
     return result
 
 
 def better_p_method(static: ForecastScores, trend: ForecastScores) -> str:
-    """"trend_or_static" when the trend form's Brier is lower than the static form's, else "static"."""
+    """Returns "trend_or_static" when the trend form's Brier is lower than the static form's, else "static"."""
     return "trend_or_static" if trend.n and trend.brier < static.brier else "static"

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pandas as pd
 
+from dreamseed.jobs import churn_scoring
 from dreamseed.jobs.command import main
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
 from dreamseed.kpis import KpiParameters, compute_kpis, theta_trend
@@ -20,7 +21,6 @@ from dreamseed.settings import Settings
 from dreamseed.storage import activity, kpis
 
 THETA_HISTORY_DAYS = 180
-CHUNK_USERS = 20_000
 
 
 def kpi_parameters(settings: Settings) -> KpiParameters:
@@ -28,6 +28,7 @@ def kpi_parameters(settings: Settings) -> KpiParameters:
         churn_horizon_days=settings.metrics_churn_horizon_days,
         default_target=settings.metrics_default_target,
         use_theta=settings.metrics_use_irt_theta,
+        p_method=settings.metrics_p_method,
     )
 
 
@@ -36,8 +37,8 @@ def isolate_failures(
     compute: Callable[[list[str]], pd.DataFrame],
     on_failure: Callable[[str, Exception], None],
 ) -> pd.DataFrame:
-    """Compute for all users at once; if that raises, split the batch until the failing users are
-    found, so one bad user never stops the rest. Failing users are reported and left out."""
+    """Compute for all users at once; only if that raises, split the batch in halves until the
+    failing users are found, so one bad user never stops the rest. They are reported and left out."""
     try:
         return compute(users)
     except Exception as error:
@@ -90,12 +91,11 @@ def run(context: JobContext) -> JobResult:
                 parameters=parameters,
             )
 
-        frames = [
-            isolate_failures(users[i : i + CHUNK_USERS], compute, on_failure)
-            for i in range(0, len(users), CHUNK_USERS)
-        ]
-        values = pd.concat([frame for frame in frames if not frame.empty])
+        values = isolate_failures(users, compute, on_failure)
         trend = theta_trend(history, values.index, as_of, parameters)
+        model = churn_scoring.active_churn_model(connection, settings, log)
+        if model is not None:
+            values = churn_scoring.learned_churn(values, model, attempts, trend, goals, as_of, parameters)
         documents = kpis.kpi_documents(values, {"as_of": as_of.isoformat()})
         if context.dry_run:
             log.info(

@@ -64,7 +64,9 @@ def read_inactive_users(
     )
     frame = read_frame(connection, query, params)
     if frame.empty:
-        return pd.DataFrame({"user_id": pd.Series(dtype=object), "last_seen_at": pd.Series(dtype="datetime64[ns, UTC]")})
+        return pd.DataFrame(
+            {"user_id": pd.Series(dtype=object), "last_seen_at": pd.Series(dtype="datetime64[ns, UTC]")}
+        )
     frame["last_seen_at"] = pd.to_datetime(frame["last_seen_at"], utc=True)
     return frame
 

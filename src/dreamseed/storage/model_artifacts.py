@@ -52,7 +52,9 @@ def save_model(
     params: dict[str, Any],
 ) -> int:
     """Store a new version of model `name` (inactive); returns its version number (1, 2, …)."""
-    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('model_artifacts:' || :name))"), {"name": name})
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('model_artifacts:' || :name))"), {"name": name}
+    )
     return int(
         connection.execute(
             text(
@@ -85,7 +87,9 @@ def activate_model(connection: Connection, name: str, version: int) -> bool:
     if exists is None:
         return False
     connection.execute(
-        text("UPDATE model_artifacts SET active = false WHERE name = :name AND active AND version <> :version"),
+        text(
+            "UPDATE model_artifacts SET active = false WHERE name = :name AND active AND version <> :version"
+        ),
         {"name": name, "version": version},
     )
     connection.execute(
