@@ -5,7 +5,7 @@ directories are passed in. Storage of the rendered files is the job's business.
 """
 
 from dreamseed.reports.data import Goal, Kpis, Lang, ReportData, ThetaPoint, TopicRow
-from dreamseed.reports.pdf import FontChoice, MissingHangulFontError
+from dreamseed.reports.pdf import FontChoice, ForkedAfterTypstError, MissingHangulFontError
 from dreamseed.reports.recommend import Recommendation
 from dreamseed.reports.records import report_data_from_dict
 from dreamseed.reports.render import RenderedReport, ReportRenderer, render_html, render_pdf
@@ -13,6 +13,7 @@ from dreamseed.reports.sample import sample_report_data
 
 __all__ = [
     "FontChoice",
+    "ForkedAfterTypstError",
     "Goal",
     "Kpis",
     "Lang",

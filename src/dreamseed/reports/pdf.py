@@ -9,8 +9,10 @@ Korean needs a Hangul font; Debian package ``fonts-nanum`` provides NanumGothic.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.resources
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +38,33 @@ HANGUL_FAMILIES: tuple[str, ...] = (
 LATIN_FAMILIES: tuple[str, ...] = ("DejaVu Sans", "Liberation Sans", "Noto Sans", "Libertinus Serif")
 """Latin text families for English reports; Libertinus Serif is embedded in typst itself."""
 HANGUL_FONT_PACKAGE = "fonts-nanum"
+_typst_threads_pid: int | None = None
+"""The process whose typst compile started typst's worker threads (they do not survive ``fork``)."""
 
 
 class MissingHangulFontError(RuntimeError):
     """No Hangul-capable font was found, so a Korean PDF cannot be rendered."""
+
+
+class ForkedAfterTypstError(RuntimeError):
+    """Typst ran in a parent process before ``fork``; compiling in the child would hang."""
+
+
+def check_not_forked_after_typst() -> None:
+    """Raise `ForkedAfterTypstError` in a process forked after typst compiled in its parent.
+
+    typst's compiler starts a thread pool on the first compile; a child made with ``fork``
+    inherits the pool without its threads and would wait forever on its first compile.
+    """
+    global _typst_threads_pid
+    if _typst_threads_pid is None:
+        _typst_threads_pid = os.getpid()
+    elif _typst_threads_pid != os.getpid():
+        raise ForkedAfterTypstError(
+            "typst already compiled in the parent process before this process was forked, and its "
+            "threads do not survive fork. Use multiprocessing.get_context('spawn') or 'forkserver' "
+            "for the worker pool, or render nothing in the parent before forking."
+        )
 
 
 @dataclass(frozen=True)
@@ -87,42 +112,50 @@ def view_json(view: ReportView, fonts: Sequence[str]) -> str:
     return json.dumps(document, ensure_ascii=False)
 
 
-class PdfRenderer:
-    """Renders report PDFs; create one per process and reuse it (fonts load once, on first use).
+@dataclass(frozen=True)
+class TypstSetup:
+    """What every compile reuses: the compiler (fonts loaded), the fonts found, the template."""
 
-    Picklable: the compiler is not pickled but rebuilt lazily in the receiving process.
+    compiler: typst.Compiler
+    fonts: FontChoice
+    template: bytes
+
+
+@functools.lru_cache(maxsize=4)
+def typst_setup(font_dirs: tuple[str, ...], include_system_fonts: bool) -> TypstSetup:
+    """The process-wide `TypstSetup` for these font settings (fonts are scanned once per process)."""
+    return TypstSetup(
+        compiler=typst.Compiler(font_paths=list(font_dirs), ignore_system_fonts=not include_system_fonts),
+        fonts=font_choice(font_dirs, include_system_fonts),
+        template=pdf_template_source(),
+    )
+
+
+class PdfRenderer:
+    """Renders report PDFs; fonts and the template load once per process, on first use.
+
+    Picklable (only the font settings travel); all renderers with the same settings in one
+    process share one typst compiler.
     """
 
     def __init__(self, font_dirs: Iterable[str | Path] = (), include_system_fonts: bool = True) -> None:
         self.font_dirs = tuple(str(path) for path in font_dirs)
         self.include_system_fonts = include_system_fonts
-        self._compiler: typst.Compiler | None = None
-        self._fonts: FontChoice | None = None
-        self._template: bytes | None = None
 
-    def __getstate__(self) -> dict[str, object]:
-        return {"font_dirs": self.font_dirs, "include_system_fonts": self.include_system_fonts}
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__init__(**state)  # type: ignore[misc]
-
-    def _load(self) -> tuple[typst.Compiler, FontChoice, bytes]:
-        if self._compiler is None or self._fonts is None or self._template is None:
-            self._fonts = font_choice(self.font_dirs, self.include_system_fonts)
-            self._compiler = typst.Compiler(
-                font_paths=list(self.font_dirs), ignore_system_fonts=not self.include_system_fonts
-            )
-            self._template = pdf_template_source()
-        return self._compiler, self._fonts, self._template
+    def setup(self) -> TypstSetup:
+        """The shared compiler, fonts and template for this renderer's font settings."""
+        return typst_setup(self.font_dirs, self.include_system_fonts)
 
     def fonts(self) -> FontChoice:
         """The font families this renderer found."""
-        return self._load()[1]
+        return self.setup().fonts
 
     def pdf_from_view(self, view: ReportView) -> bytes:
         """The PDF document for an already built `ReportView`."""
-        compiler, fonts, template = self._load()
-        families = fonts.families_for(view.lang, self.font_dirs)
-        pdf = compiler.compile(input=template, format="pdf", sys_inputs={"data": view_json(view, families)})
+        check_not_forked_after_typst()
+        setup = self.setup()
+        families = setup.fonts.families_for(view.lang, self.font_dirs)
+        data = view_json(view, families)
+        pdf = setup.compiler.compile(input=setup.template, format="pdf", sys_inputs={"data": data})
         assert isinstance(pdf, bytes)
         return pdf

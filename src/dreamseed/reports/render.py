@@ -1,6 +1,6 @@
 """The batch-friendly entry point: one `ReportRenderer` per worker process, many reports.
 
-Typical use in a job (the renderer is created in each worker, never shared across a fork)::
+Typical use in a job (one renderer per worker process; pools use the spawn or forkserver start method)::
 
     renderer = ReportRenderer(font_dirs=settings.report_font_dirs)
     for data in rows:
@@ -9,7 +9,6 @@ Typical use in a job (the renderer is created in each worker, never shared acros
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,10 @@ class ReportRenderer:
     Create one per process (e.g. in a ``multiprocessing.Pool`` initializer, or pickle it to the
     workers: the compiler is rebuilt lazily on the other side). ``font_dirs`` are searched in
     addition to the standard system font directories.
+
+    Pools: use the ``spawn`` or ``forkserver`` start method, or render nothing in the parent
+    before forking: typst's threads do not survive ``fork``, so a PDF compile in a child forked
+    after the parent compiled raises `ForkedAfterTypstError` (instead of hanging).
     """
 
     def __init__(self, font_dirs: Iterable[str | Path] = (), include_system_fonts: bool = True) -> None:
@@ -61,17 +64,12 @@ class ReportRenderer:
         return self.pdf_renderer.pdf_from_view(report_view(data))
 
 
-@functools.lru_cache(maxsize=4)
-def default_renderer(font_dirs: tuple[str, ...] = ()) -> ReportRenderer:
-    """A per-process renderer for the module-level helpers, one per ``font_dirs``."""
-    return ReportRenderer(font_dirs)
-
-
 def render_html(data: ReportData) -> str:
     """The weekly report for ``data`` as one self-contained HTML document."""
     return html_from_view(report_view(data))
 
 
 def render_pdf(data: ReportData, font_dirs: Iterable[str | Path] = ()) -> bytes:
-    """The weekly report for ``data`` as PDF bytes (fonts: system directories plus ``font_dirs``)."""
-    return default_renderer(tuple(str(path) for path in font_dirs)).render_pdf(data)
+    """The weekly report for ``data`` as PDF bytes (fonts: system directories plus ``font_dirs``;
+    the compiler and fonts are loaded once per process and font settings)."""
+    return ReportRenderer(font_dirs).render_pdf(data)
