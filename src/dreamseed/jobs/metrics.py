@@ -1,7 +1,21 @@
-"""Prometheus metrics of a job run, pushed to a Pushgateway when PUSHGATEWAY_URL is set."""
+"""Prometheus metrics of a job run, pushed to a Pushgateway when PUSHGATEWAY_URL is set.
+
+Every run pushes to the group `job="dreamseed-<job>"` (plus `shard="<i>"` for a sharded run) with
+`pushadd` semantics: the metrics of this push replace the same-named ones of the group, the others
+stay. So a failed run keeps the group's `dreamseed_job_last_success_timestamp_seconds` from the last
+success, which is what the "overdue" alert in `deploy/prometheus/rules.yml` reads. Every series
+carries the label `job_name="<job>"`. Metrics:
+
+- `dreamseed_job_duration_seconds`, `dreamseed_job_last_run_timestamp_seconds`,
+  `dreamseed_job_last_run_success` (1/0): every run, including a crashed one;
+- `dreamseed_job_processed`, `dreamseed_job_failed` (entities), and
+  `dreamseed_job_last_success_timestamp_seconds` (successful runs only): runs that returned a result;
+- `dreamseed_<name>` for each figure in the job's `JobResult.metrics` (e.g. `dreamseed_kpi_users`).
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -13,39 +27,66 @@ from dreamseed.settings import Settings
 if TYPE_CHECKING:
     from dreamseed.jobs.runner import JobResult
 
+LABELS = ("job_name",)
+BASE_METRICS = (
+    "dreamseed_job_duration_seconds",
+    "dreamseed_job_last_run_timestamp_seconds",
+    "dreamseed_job_last_run_success",
+    "dreamseed_job_processed",
+    "dreamseed_job_failed",
+    "dreamseed_job_last_success_timestamp_seconds",
+)
+_INVALID_NAME_CHARACTERS = re.compile(r"[^a-zA-Z0-9_]")
 
-def job_registry(job: str, result: JobResult | None, duration_ms: int) -> CollectorRegistry:
-    """A registry holding one run's figures: duration, processed, failed, success time, domain gauges."""
+
+def job_registry(
+    job: str, result: JobResult | None, duration_ms: int, now: float | None = None
+) -> CollectorRegistry:
+    """A registry holding one run's figures: duration, processed, failed, success time, domain gauges.
+
+    `now` is the run's end time in Unix seconds (default: the clock); the last-run and last-success
+    timestamps of one run are the same value.
+    """
     registry = CollectorRegistry()
-    labels = ["job_name"]
-    Gauge("dreamseed_job_duration_seconds", "Duration of the last run", labels, registry=registry).labels(
-        job
-    ).set(duration_ms / 1000)
-    Gauge(
-        "dreamseed_job_last_run_timestamp_seconds", "End time of the last run", labels, registry=registry
-    ).labels(job).set(time.time())
-    status = Gauge(
-        "dreamseed_job_last_run_success", "1 if the last run succeeded, else 0", labels, registry=registry
+    ended = time.time() if now is None else now
+    _gauge(registry, "dreamseed_job_duration_seconds", "Duration of the last run", job, duration_ms / 1000)
+    _gauge(registry, "dreamseed_job_last_run_timestamp_seconds", "End time of the last run", job, ended)
+    succeeded = result is not None and result.ok
+    _gauge(
+        registry,
+        "dreamseed_job_last_run_success",
+        "1 if the last run succeeded, else 0",
+        job,
+        float(succeeded),
     )
-    status.labels(job).set(1 if result is not None and result.ok else 0)
     if result is None:
         return registry
-    Gauge("dreamseed_job_processed", "Entities processed by the last run", labels, registry=registry).labels(
-        job
-    ).set(result.processed)
-    Gauge("dreamseed_job_failed", "Entities that failed in the last run", labels, registry=registry).labels(
-        job
-    ).set(result.failed)
-    if result.ok:
-        Gauge(
+    _gauge(registry, "dreamseed_job_processed", "Entities processed by the last run", job, result.processed)
+    _gauge(registry, "dreamseed_job_failed", "Entities that failed in the last run", job, result.failed)
+    if succeeded:
+        _gauge(
+            registry,
             "dreamseed_job_last_success_timestamp_seconds",
             "End time of the last successful run",
-            labels,
-            registry=registry,
-        ).labels(job).set(time.time())
+            job,
+            ended,
+        )
+    reserved = set(BASE_METRICS)
     for name, value in result.metrics.items():
-        Gauge(f"dreamseed_{name}", f"{job}: {name}", labels, registry=registry).labels(job).set(value)
+        metric = domain_metric_name(name)
+        if metric not in reserved:
+            _gauge(registry, metric, f"{name} of the last run of a DreamSeed job", job, value)
+            reserved.add(metric)
     return registry
+
+
+def domain_metric_name(name: str) -> str:
+    """The Prometheus name of a job's domain figure: `dreamseed_<name>`, invalid characters as `_`."""
+    return "dreamseed_" + _INVALID_NAME_CHARACTERS.sub("_", name)
+
+
+def _gauge(registry: CollectorRegistry, name: str, help_text: str, job: str, value: float) -> None:
+    Gauge(name, help_text, LABELS, registry=registry).labels(job).set(value)
 
 
 def publish(settings: Settings, job: str, shard: Shard, result: JobResult | None, duration_ms: int) -> None:
