@@ -96,12 +96,13 @@ def test_one_user_with_a_thousand_answers_scores_in_well_under_a_millisecond() -
     rng = np.random.default_rng(0)
     ids = items.item_id[rng.choice(5000, 1000, replace=False)]
     correct = rng.integers(0, 2, 1000)
-    scorer.score(ids, correct)
-    start = time.perf_counter()
+    timings = []
     for _ in range(50):
+        start = time.perf_counter()
         scorer.score(ids, correct)
-    per_call = (time.perf_counter() - start) / 50
-    assert per_call < 2e-3, f"{per_call * 1e3:.2f} ms per call"
+        timings.append(time.perf_counter() - start)
+    per_call = float(np.median(timings))  # the median: robust to a busy shared machine
+    assert per_call < 1.5e-3, f"{per_call * 1e3:.2f} ms per call"
 
 
 @settings(max_examples=60, deadline=None)

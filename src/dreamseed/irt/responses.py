@@ -117,12 +117,18 @@ class Responses:
     @cached_property
     def pairs(self) -> ResponsePairs:
         """The observed (user, item) pairs with their counts, ordered by user."""
-        observed = self.observed_counts.tocoo()
+        observed = self.observed_counts
+        observed.sort_indices()
         right = self.correct_counts
-        n_correct = np.asarray(right[observed.row, observed.col], dtype=np.float64).reshape(-1)
+        right.sort_indices()
+        row = np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(observed.indptr))
+        keys = row * self.n_items + observed.indices
+        right_rows = np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(right.indptr))
+        n_correct = np.zeros(observed.nnz)
+        n_correct[np.searchsorted(keys, right_rows * self.n_items + right.indices)] = right.data
         return ResponsePairs(
-            user=observed.row.astype(np.int64),
-            item=observed.col.astype(np.int64),
+            user=row,
+            item=observed.indices.astype(np.int64),
             n_correct=n_correct,
             n_total=observed.data.astype(np.float64),
         )
@@ -148,6 +154,8 @@ class Responses:
         Answers to items not in ``item_ids`` are dropped; items without answers get empty columns.
         """
         target = np.asarray(item_ids).reshape(-1)
+        if target.size == self.n_items and np.array_equal(target, self.item_ids):
+            return self
         lookup = {item: k for k, item in enumerate(target.tolist())}
         new_position = np.array([lookup.get(i, -1) for i in self.item_ids.tolist()], dtype=np.int64)
         coo = self.counts.tocoo()

@@ -57,16 +57,9 @@ def score(
         start = grid.points[np.argmax(start_surface, axis=1)]
         precision = 1.0 / prior_sd**2 if method == "MAP" else 0.0
         bounds = (float(grid.points[0]), float(grid.points[-1]))
+        pair_items = (items.a[pairs.item], items.d[pairs.item], items.c[pairs.item])
         theta, info = _fisher_scoring(
-            pairs.user,
-            pairs.item,
-            pairs.n_correct,
-            pairs.n_total,
-            items,
-            start,
-            prior_mean,
-            precision,
-            bounds,
+            pairs.user, pair_items, pairs.n_correct, pairs.n_total, start, prior_mean, precision, bounds
         )
         se = 1.0 / np.sqrt(np.maximum(info, 1e-12))
         empty = n_responses == 0
@@ -86,19 +79,20 @@ def _eap(loglik: FloatArray, grid: QuadratureGrid) -> tuple[FloatArray, FloatArr
 
 def _fisher_scoring(
     user: npt.NDArray[np.int64],
-    item: npt.NDArray[np.int64],
+    pair_items: tuple[FloatArray, FloatArray, FloatArray],
     n_correct: FloatArray,
     n_total: FloatArray,
-    items: ItemParameters,
     start: FloatArray,
     prior_mean: float,
     precision: float,
     bounds: tuple[float, float],
     iterations: int = 30,
 ) -> tuple[FloatArray, FloatArray]:
-    """Vectorised Fisher scoring of every user's θ; returns (θ, information incl. prior), (N,)."""
+    """Vectorised Fisher scoring of every user's θ; returns (θ, information incl. prior), (N,).
+
+    ``pair_items`` holds (a, d, c) of the item of each answered pair, aligned with ``user``."""
     theta = start.astype(np.float64).copy()
-    a, d, c = items.a[item], items.d[item], items.c[item]
+    a, d, c = pair_items
     n = theta.size
     info = np.zeros(n)
     for _ in range(iterations):
@@ -160,6 +154,7 @@ class OnlineScorer:
         self.grid = scoring_grid(prior_mean, prior_sd)
         table = stacked_log_table(items.a, items.d, items.c, self.grid.points)
         self._log_p, self._log_q = table[: len(items)], table[len(items) :]
+        self._a, self._d, self._c = items.a, items.d, items.c
         self._position = {item: k for k, item in enumerate(items.item_id.tolist())}
 
     def score(self, item_ids: Any, correct: Any) -> AbilityEstimate:
@@ -191,10 +186,9 @@ class OnlineScorer:
         n = position.size
         theta, info = _fisher_scoring(
             np.zeros(n, dtype=np.int64),
-            position.astype(np.int64),
+            (self._a[position], self._d[position], self._c[position]),
             outcome.astype(np.float64),
             np.ones(n),
-            self.items,
             start,
             self.prior_mean,
             1.0 / self.prior_sd**2 if is_map else 0.0,

@@ -32,7 +32,7 @@ from dreamseed.irt.responses import ResponsePairs
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-_CHUNK = 4096
+_CHUNK = 8192
 _SE_CAP = 1e4
 
 
@@ -94,21 +94,31 @@ def _observed_information(
 def _expected_score_outer(
     posterior: FloatArray, pairs: ResponsePairs, g1: FloatArray, g0: FloatArray, n_items: int
 ) -> FloatArray:
-    """Σ over observed pairs of E[u]E[u]ᵀ per item, (J, K, K); E[u] from dense chunk products."""
+    """Σ over observed pairs of E[u]E[u]ᵀ per item, (J, K, K).
+
+    E[u] = n_right·E[g1] + n_wrong·E[g0] for each pair; E[g] comes from a dense product of a chunk
+    of users' posteriors (chunk, Q) with a (Q, J·K) table, read at the pairs' K contiguous cells.
+    """
     k = g1.shape[-1]
-    tables = np.concatenate([g1, g0], axis=-1).transpose(2, 1, 0).astype(np.float32)  # (2K, Q, J)
+    table_right = g1.transpose(1, 0, 2).reshape(g1.shape[1], n_items * k).astype(np.float32)
+    table_wrong = g0.transpose(1, 0, 2).reshape(g0.shape[1], n_items * k).astype(np.float32)
+    n_wrong_all = pairs.n_total - pairs.n_correct
     result = np.zeros((n_items, k, k))
     starts = np.searchsorted(pairs.user, np.arange(0, posterior.shape[0] + _CHUNK, _CHUNK))
     for chunk, (lo, hi) in enumerate(itertools.pairwise(starts)):
         if hi <= lo:
             continue
-        rows = pairs.user[lo:hi] - chunk * _CHUNK
-        cols = pairs.item[lo:hi]
         block = posterior[chunk * _CHUNK : (chunk + 1) * _CHUNK].astype(np.float32)
-        expected = np.stack([(block @ tables[m])[rows, cols] for m in range(2 * k)], axis=1)
-        n_right = pairs.n_correct[lo:hi, None]
-        score = n_right * expected[:, :k] + (pairs.n_total[lo:hi, None] - n_right) * expected[:, k:]
-        score = score.astype(np.float64)
+        cell = ((pairs.user[lo:hi] - chunk * _CHUNK) * (n_items * k) + pairs.item[lo:hi] * k)[
+            :, None
+        ] + np.arange(k)
+        score = np.zeros((hi - lo, k))
+        for counts, table in ((pairs.n_correct[lo:hi], table_right), (n_wrong_all[lo:hi], table_wrong)):
+            used = counts > 0
+            if used.any():
+                expected = (block @ table).reshape(-1)[cell[used]]
+                score[used] += counts[used, None] * expected
+        cols = pairs.item[lo:hi]
         for a in range(k):
             for b in range(a, k):
                 total = np.bincount(cols, weights=score[:, a] * score[:, b], minlength=n_items)
