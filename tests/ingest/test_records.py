@@ -38,7 +38,7 @@ def test_any_text_line_is_accepted_or_rejected_with_a_reason(line: str) -> None:
 def test_accepted_exam_results_have_what_loading_needs(document: dict[str, object]) -> None:
     outcome = check_exam_result(1, json.dumps(document))
     if isinstance(outcome, ExamResultRow):
-        loaded = json.loads(outcome.document)
+        loaded = outcome.document
         assert str(loaded["session_id"]).strip()
         assert str(loaded["user_id"]).strip()
         assert isinstance(loaded["result_json"]["questions"], list)
@@ -55,7 +55,7 @@ def test_result_json_given_as_a_string_is_parsed() -> None:
     )
     outcome = check_exam_result(1, line)
     assert isinstance(outcome, ExamResultRow)
-    assert json.loads(outcome.document)["result_json"] == {"questions": []}
+    assert outcome.document["result_json"] == {"questions": []}
 
 
 @given(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, text
 
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
@@ -27,9 +28,15 @@ def _psycopg(connection: Connection) -> psycopg.Connection[Any]:
 
 
 def copy_rows(connection: Connection, statement: str, rows: Iterable[Sequence[Any]]) -> int:
-    """Stream rows into a `COPY ... FROM STDIN` statement; returns how many were written."""
+    """Stream rows into a `COPY ... FROM STDIN` statement; returns how many were written.
+
+    A writer thread sends the data, so building rows in Python overlaps with the server's work.
+    """
     count = 0
-    with _psycopg(connection).cursor() as cursor, cursor.copy(statement) as copy:
+    with (
+        _psycopg(connection).cursor() as cursor,
+        cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
+    ):
         for row in rows:
             copy.write_row(row)
             count += 1

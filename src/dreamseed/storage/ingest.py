@@ -1,4 +1,4 @@
-"""Bulk loading of platform exports: COPY into a staging table, then one set-based upsert.
+"""Bulk loading of platform exports with COPY and set-based upserts.
 
 A whole file is one transaction: a crash part-way leaves the database as it was. Rejected records
 are written to `ingest_quarantine` in the same transaction, with their line number and reason.
@@ -7,14 +7,20 @@ are written to `ingest_quarantine` in the same transaction, with their line numb
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-import psycopg
+import orjson
 from sqlalchemy import Connection, Engine, text
 
+from dreamseed.ingest.attempts import QuestionProblem, attempt_or_problem, student_uuid
 from dreamseed.ingest.records import ExamResultRow, GoalRow, QuestionRow, Rejected
+from dreamseed.storage.frames import copy_rows
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,104 +73,245 @@ def _quarantine(
 
 
 def load_exam_results(
-    engine: Engine, records: Iterable[ExamResultRow | Rejected], source: str
+    engine: Engine, records: Iterable[ExamResultRow | Rejected], source: str, chunk_size: int = 20_000
 ) -> IngestSummary:
-    """Upsert exam results by session_id (a newer updated_at wins; an equal one changes nothing).
+    """Upsert exam results by session_id (a newer updated_at wins; an equal or older one changes nothing)
+    and materialise their attempts, all in one transaction.
 
-    `records` are the checked lines of one file. The `attempt` rows follow through the
-    exam_results triggers; questions they reject are returned in the summary with their line
-    numbers.
+    `records` are the checked lines of one file, processed in chunks: new sessions are COPYed
+    straight into exam_results; changed ones are updated and their attempts replaced. Attempt rows
+    are built in Python (`dreamseed.ingest.attempts`, the same rules as the database trigger, which
+    this loader switches off for its own writes) and COPYed. Malformed questions are returned in
+    the summary with their line numbers and kept in ingest_quarantine.
     """
     summary = IngestSummary(source)
     batch_id = uuid.uuid4().hex
+    line_rejects: list[Rejected] = []
     with engine.begin() as connection:
-        connection.execute(text("SELECT set_config('dreamseed.batch_id', :b, true)"), {"b": batch_id})
+        connection.execute(text("SELECT set_config('dreamseed.bulk_loader', 'on', true)"))
         connection.execute(text("SET LOCAL work_mem = '256MB'"))
-        connection.execute(
-            text("CREATE TEMP TABLE staging_exam_results (line_no integer, doc jsonb) ON COMMIT DROP")
-        )
-        # Staged documents are read once: skip TOAST compression.
-        connection.execute(text("ALTER TABLE staging_exam_results ALTER COLUMN doc SET STORAGE EXTERNAL"))
-        raw = connection.connection.dbapi_connection
-        assert isinstance(raw, psycopg.Connection)
-        with (
-            raw.cursor() as cursor,
-            cursor.copy("COPY staging_exam_results (line_no, doc) FROM STDIN") as copy,
-        ):
-            for record in records:
-                summary.read += 1
-                if isinstance(record, Rejected):
-                    summary.rejected.append(record)
-                else:
-                    copy.write_row((record.line_no, record.document))
-        _quarantine(connection, "exam_result", source, batch_id, summary.rejected)
-        _upsert_exam_results(connection, summary)
-        summary.rejected.extend(_question_rejections(connection, source, batch_id))
-        _insert_sessions(connection)
-    summary.rejected.sort(key=lambda r: r.line_no)
+        for chunk in _chunks(records, chunk_size):
+            rows = [record for record in chunk if isinstance(record, ExamResultRow)]
+            line_rejects.extend(record for record in chunk if isinstance(record, Rejected))
+            summary.read += len(chunk)
+            _load_chunk(connection, rows, source, batch_id, summary)
+        _quarantine(connection, "exam_result", source, batch_id, line_rejects)
+    summary.rejected.extend(line_rejects)
+    summary.rejected.sort(key=lambda r: (r.line_no, r.reason))
     return summary
 
 
-def _upsert_exam_results(connection: Connection, summary: IngestSummary) -> None:
-    staged = connection.execute(text("SELECT count(*) FROM staging_exam_results")).scalar_one()
-    counts = connection.execute(
-        text(
-            """
-            WITH latest AS (
-                SELECT DISTINCT ON (doc->>'session_id') doc
-                FROM staging_exam_results
-                ORDER BY doc->>'session_id',
-                         COALESCE(doc->>'updated_at', doc->>'created_at')::timestamptz DESC, line_no DESC
-            ), upserted AS (
-                INSERT INTO exam_results (session_id, user_id, exam_id, status, result_json, score_raw,
-                                          score_scaled, standard_error, percentile, org_id,
-                                          created_at, updated_at)
-                SELECT doc->>'session_id', doc->>'user_id', (doc->>'exam_id')::integer,
-                       COALESCE(doc->>'status', 'ready'), doc->'result_json',
-                       (doc->>'score_raw')::numeric, (doc->>'score_scaled')::numeric,
-                       (doc->>'standard_error')::numeric, (doc->>'percentile')::numeric,
-                       (doc->>'org_id')::integer,
-                       COALESCE(doc->>'created_at', doc->>'updated_at')::timestamptz,
-                       COALESCE(doc->>'updated_at', doc->>'created_at')::timestamptz
-                FROM latest
-                ON CONFLICT (session_id) DO UPDATE SET
-                    user_id = EXCLUDED.user_id, exam_id = EXCLUDED.exam_id, status = EXCLUDED.status,
-                    result_json = EXCLUDED.result_json, score_raw = EXCLUDED.score_raw,
-                    score_scaled = EXCLUDED.score_scaled, standard_error = EXCLUDED.standard_error,
-                    percentile = EXCLUDED.percentile, org_id = EXCLUDED.org_id,
-                    created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
-                WHERE exam_results.updated_at < EXCLUDED.updated_at
-                RETURNING (xmax = 0) AS inserted
-            )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
-            """
+def _chunks(records: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _latest_per_session(rows: list[ExamResultRow]) -> dict[str, ExamResultRow]:
+    latest: dict[str, ExamResultRow] = {}
+    for row in rows:
+        seen = latest.get(row.session_id)
+        if seen is None or (row.updated_at, row.line_no) > (seen.updated_at, seen.line_no):
+            latest[row.session_id] = row
+    return latest
+
+
+def _load_chunk(
+    connection: Connection, rows: list[ExamResultRow], source: str, batch_id: str, summary: IngestSummary
+) -> None:
+    latest = _latest_per_session(rows)
+    summary.unchanged += len(rows) - len(latest)
+    stored = {
+        session: (str(identifier), updated)
+        for session, identifier, updated in connection.execute(
+            text("SELECT session_id, id, updated_at FROM exam_results WHERE session_id = ANY(:sessions)"),
+            {"sessions": list(latest)},
         )
-    ).one()
-    summary.inserted, summary.updated = int(counts[0]), int(counts[1])
-    summary.unchanged = int(staged) - summary.inserted - summary.updated
+    }
+    new: list[tuple[str, ExamResultRow]] = []
+    changed: list[tuple[str, ExamResultRow]] = []
+    for session, row in latest.items():
+        if session not in stored:
+            new.append((str(uuid.uuid4()), row))
+        elif row.updated_at > stored[session][1]:
+            changed.append((stored[session][0], row))
+    summary.inserted += len(new)
+    summary.updated += len(changed)
+    summary.unchanged += len(latest) - len(new) - len(changed)
+    copy_rows(
+        connection,
+        f"COPY exam_results ({', '.join(_EXAM_COLUMNS)}) FROM STDIN",
+        (_exam_values(identifier, row) for identifier, row in new),
+    )
+    if changed:
+        _replace_changed(connection, changed)
+    problems: list[tuple[str, ExamResultRow, QuestionProblem]] = []
+    copy_rows(
+        connection,
+        f"COPY attempt_fact ({', '.join(_ATTEMPT_COLUMNS)}) FROM STDIN",
+        _attempt_rows([*new, *changed], problems),
+    )
+    _quarantine_questions(connection, source, batch_id, problems, summary)
+    if new:
+        _insert_sessions(connection, [identifier for identifier, _ in new])
 
 
-def _question_rejections(connection: Connection, source: str, batch_id: str) -> list[Rejected]:
-    """Questions the trigger quarantined in this load, labelled with the file and line number."""
-    rows = connection.execute(
+_EXAM_COLUMNS = (
+    "id",
+    "session_id",
+    "user_id",
+    "exam_id",
+    "status",
+    "result_json",
+    "score_raw",
+    "score_scaled",
+    "standard_error",
+    "percentile",
+    "org_id",
+    "created_at",
+    "updated_at",
+)
+_ATTEMPT_COLUMNS = (
+    "exam_result_id",
+    "question_index",
+    "question_key",
+    "student_id",
+    "user_id",
+    "item_id",
+    "correct",
+    "response_time_ms",
+    "hints",
+    "completed_at",
+    "session_id",
+    "topic_id",
+    "exam_id",
+)
+
+
+def _exam_values(identifier: str, row: ExamResultRow) -> tuple[object, ...]:
+    document = row.document
+    status = document.get("status")
+    return (
+        identifier,
+        row.session_id,
+        row.user_id,
+        document.get("exam_id"),
+        "ready" if status is None else status,
+        json.dumps(document["result_json"], ensure_ascii=False),
+        document.get("score_raw"),
+        document.get("score_scaled"),
+        document.get("standard_error"),
+        document.get("percentile"),
+        document.get("org_id"),
+        row.created_at,
+        row.updated_at,
+    )
+
+
+def _json_text(value: object) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers beyond 64 bits
+        return json.dumps(value, ensure_ascii=False)
+
+
+def _replace_changed(connection: Connection, changed: list[tuple[str, ExamResultRow]]) -> None:
+    connection.execute(
+        text("CREATE TEMP TABLE IF NOT EXISTS staging_exam_results (LIKE exam_results) ON COMMIT DROP")
+    )
+    connection.execute(text("TRUNCATE staging_exam_results"))
+    copy_rows(
+        connection,
+        f"COPY staging_exam_results ({', '.join(_EXAM_COLUMNS)}) FROM STDIN",
+        (_exam_values(identifier, row) for identifier, row in changed),
+    )
+    assignments = ", ".join(f"{column} = s.{column}" for column in _EXAM_COLUMNS[2:])
+    connection.execute(
+        text(f"UPDATE exam_results e SET {assignments} FROM staging_exam_results s WHERE e.id = s.id")
+    )
+    connection.execute(
+        text("DELETE FROM attempt_fact a USING staging_exam_results s WHERE a.exam_result_id = s.id")
+    )
+
+
+def _attempt_rows(
+    applied: list[tuple[str, ExamResultRow]], problems: list[tuple[str, ExamResultRow, QuestionProblem]]
+) -> Iterator[tuple[object, ...]]:
+    students: dict[str, str] = {}
+    for identifier, row in applied:
+        student = students.get(row.user_id) or students.setdefault(row.user_id, student_uuid(row.user_id))
+        exam_id = row.document.get("exam_id")
+        completed_at = row.updated_at.isoformat()  # formatted once per exam, not per question
+        for index, question in enumerate(row.document["result_json"]["questions"], start=1):
+            values = attempt_or_problem(question)
+            if isinstance(values, str):
+                raw = json.dumps(question, ensure_ascii=False, sort_keys=True)
+                problems.append((identifier, row, QuestionProblem(index, values, raw)))
+                continue
+            key, item, correct, milliseconds, hints, topic = values
+            yield (
+                identifier,
+                index,
+                key,
+                student,
+                row.user_id,
+                item,
+                correct,
+                milliseconds,
+                hints,
+                completed_at,
+                row.session_id,
+                topic,
+                exam_id,
+            )
+
+
+def _quarantine_questions(
+    connection: Connection,
+    source: str,
+    batch_id: str,
+    problems: list[tuple[str, ExamResultRow, QuestionProblem]],
+    summary: IngestSummary,
+) -> None:
+    if not problems:
+        return
+    rejected = [
+        Rejected(row.line_no, f"question {p.index}: {p.reason}", p.raw, row.session_id)
+        for _, row, p in problems
+    ]
+    summary.rejected.extend(rejected)
+    connection.execute(
         text(
             """
-            UPDATE ingest_quarantine q
-            SET source = :source, line_no = s.line_no
-            FROM staging_exam_results s
-            WHERE q.batch_id = :batch_id AND q.kind = 'question' AND s.doc->>'session_id' = q.session_id
-            RETURNING q.line_no, q.question_index, q.reason, q.raw, q.session_id
+            INSERT INTO ingest_quarantine (kind, source, line_no, session_id, question_index, reason, raw,
+                                           batch_id, fingerprint)
+            VALUES ('question', :source, :line_no, :session_id, :question_index, :reason, :raw, :batch_id,
+                    :fingerprint)
+            ON CONFLICT (fingerprint) DO NOTHING
             """
         ),
-        {"source": source, "batch_id": batch_id},
-    ).all()
-    return [
-        Rejected(line_no, f"question {index}: {reason}", raw, session_id)
-        for line_no, index, reason, raw, session_id in rows
-    ]
+        [
+            {
+                "source": source,
+                "line_no": row.line_no,
+                "session_id": row.session_id,
+                "question_index": p.index,
+                "reason": p.reason,
+                "raw": p.raw,
+                "batch_id": batch_id,
+                "fingerprint": _fingerprint("question", identifier, p.index, p.reason, p.raw),
+            }
+            for identifier, row, p in problems
+        ],
+    )
 
 
-def _insert_sessions(connection: Connection) -> None:
+def _insert_sessions(connection: Connection, exam_result_ids: list[str]) -> None:
     """A `session` row per new exam session, from created_at to updated_at (the platform's own
     rows are never overwritten)."""
     connection.execute(
@@ -172,12 +319,11 @@ def _insert_sessions(connection: Connection) -> None:
             """
             INSERT INTO session (id, exam_id, started_at, ended_at, status, created_at, user_id, org_id)
             SELECT e.session_id, e.exam_id, e.created_at, e.updated_at, e.status, e.created_at, e.user_id, e.org_id
-            FROM exam_results e
-            JOIN (SELECT DISTINCT doc->>'session_id' AS session_id FROM staging_exam_results) s
-              ON s.session_id = e.session_id
+            FROM exam_results e WHERE e.id = ANY(CAST(:ids AS uuid[]))
             ON CONFLICT (id) DO NOTHING
             """
-        )
+        ),
+        {"ids": exam_result_ids},
     )
 
 
