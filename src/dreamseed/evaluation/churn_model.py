@@ -1,8 +1,9 @@
 """The learned churn model: logistic regression on the churn features, calibrated by isotonic regression.
 
-Training: ``train_churn_model(features, outcomes, cutoffs)`` fits the logistic regression on the
-earlier cut-off days and the isotonic map on the later ones (a time-based split: calibration is
-measured on weeks the regression never saw). The fitted model is a plain value (`ChurnModel`) that
+Training: ``train_churn_model(features, outcomes, cutoffs)`` fits the logistic regression on every
+training row, and the isotonic map on out-of-week forecasts (each cut-off day forecast by a
+regression fitted without it), so the calibration is learned on forecasts like the real ones: of
+weeks the regression has not seen. The fitted model is a plain value (`ChurnModel`) that
 serialises to JSON bytes (no pickle: loading a model cannot run code) and predicts with numpy only.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -90,7 +90,8 @@ class ChurnModel:
         document: dict[str, Any] = json.loads(payload.decode())
         if document.pop("format", None) != MODEL_FORMAT:
             raise ValueError(f"not a {MODEL_FORMAT} model")
-        vectors = {k: tuple(float(x) for x in v) for k, v in document.items() if isinstance(v, list)}
+        numeric = ("fill", "center", "scale", "coefficients", "calibration_x", "calibration_y")
+        vectors = {k: tuple(float(x) for x in document[k]) for k in numeric}
         return cls(
             features=tuple(document["features"]),
             indicators=tuple(document["indicators"]),
@@ -123,22 +124,54 @@ def _raw_design(
     return np.column_stack(columns)
 
 
-@dataclass(frozen=True)
-class TrainingSplit:
-    """Cut-off days used to fit the regression and to fit the calibration map."""
+def _fit_regression(
+    features: pd.DataFrame, outcomes: NDArray[np.float64], horizon_days: int, regularisation: float
+) -> ChurnModel:
+    """The logistic regression on these rows, with an identity calibration map."""
+    from sklearn.linear_model import LogisticRegression
 
-    fit_days: tuple[date, ...]
-    calibration_days: tuple[date, ...]
+    if len(np.unique(outcomes)) < 2:
+        raise ValueError("cannot train the churn model: the training rows have only one outcome class")
+    names = tuple(FEATURE_COLUMNS)
+    fill = tuple(float(v) if np.isfinite(v) else 0.0 for v in features[list(names)].median())
+    indicators = tuple(n for n in names if features[n].isna().any() and not features[n].isna().all())
+    raw = _raw_design(features, names, indicators, fill, horizon_days)
+    center, scale = raw.mean(axis=0), raw.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    regression = LogisticRegression(C=regularisation, max_iter=5000)
+    regression.fit((raw - center) / scale, outcomes)
+    return ChurnModel(
+        features=names,
+        indicators=indicators,
+        fill=fill,
+        center=tuple(float(c) for c in center),
+        scale=tuple(float(c) for c in scale),
+        coefficients=tuple(float(c) for c in regression.coef_[0]),
+        intercept=float(regression.intercept_[0]),
+        calibration_x=(0.0, 1.0),
+        calibration_y=(0.0, 1.0),
+        horizon_days=horizon_days,
+    )
 
 
-def split_training_days(days: list[date], calibration_share: float = 1 / 3) -> TrainingSplit:
-    """The later ``calibration_share`` of the distinct cut-off days (at least one) calibrate, the rest
-    fit; with a single day, it does both."""
-    ordered = sorted(set(days))
-    if len(ordered) < 2:
-        return TrainingSplit(tuple(ordered), tuple(ordered))
-    n_calibration = min(len(ordered) - 1, max(1, round(len(ordered) * calibration_share)))
-    return TrainingSplit(tuple(ordered[:-n_calibration]), tuple(ordered[-n_calibration:]))
+def out_of_week_probabilities(
+    features: pd.DataFrame,
+    outcomes: NDArray[np.float64],
+    days: NDArray[np.object_],
+    horizon_days: int,
+    regularisation: float,
+) -> NDArray[np.float64]:
+    """Each row's regression probability from a model fitted without its cut-off day (leave one
+    week out); in-sample when there is a single day. Shape (n_rows,)."""
+    distinct = sorted(set(days))
+    if len(distinct) < 2:
+        return _fit_regression(features, outcomes, horizon_days, regularisation).raw_probability(features)
+    probabilities = np.empty(len(outcomes))
+    for day in distinct:
+        held = days == day
+        model = _fit_regression(features[~held], outcomes[~held], horizon_days, regularisation)
+        probabilities[held] = model.raw_probability(features[held])
+    return probabilities
 
 
 def train_churn_model(
@@ -148,7 +181,8 @@ def train_churn_model(
     horizon_days: int = 14,
     regularisation: float = 1.0,
 ) -> ChurnModel:
-    """Fit on rows whose cut-off day is in the fit part, calibrate on the later part.
+    """Fit the regression on all rows; calibrate it by isotonic regression of the outcomes on
+    out-of-week probabilities (each cut-off day predicted by a regression that never saw it).
 
     ``features``: rows of ``churn_features`` (columns ``FEATURE_COLUMNS``) at several cut-off days;
     ``outcomes`` (n_rows,) 1.0 = no activity within ``horizon_days`` after the cut-off; ``cutoffs``
@@ -156,43 +190,15 @@ def train_churn_model(
     ``regularisation`` is the inverse L2 strength C of the logistic regression.
     """
     from sklearn.isotonic import IsotonicRegression
-    from sklearn.linear_model import LogisticRegression
 
     usable = features["days_since_last"].notna().to_numpy() & ~np.isnan(outcomes)
     features, outcomes = features[usable], outcomes[usable]
-    days = pd.Series(pd.to_datetime(cutoffs[usable]).dt.date.to_numpy())
-    split = split_training_days(list(days))
-    fit_rows, calibration_rows = (
-        days.isin(split.fit_days).to_numpy(),
-        days.isin(split.calibration_days).to_numpy(),
-    )
-    if len(np.unique(outcomes[fit_rows])) < 2:
-        raise ValueError("cannot train the churn model: the training weeks have only one outcome class")
-    names = tuple(FEATURE_COLUMNS)
-    fit_part = features[fit_rows]
-    fill = tuple(float(v) if np.isfinite(v) else 0.0 for v in fit_part[list(names)].median())
-    indicators = tuple(n for n in names if features[n].isna().any() and not features[n].isna().all())
-    raw = _raw_design(fit_part, names, indicators, fill, horizon_days)
-    center, scale = raw.mean(axis=0), raw.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    regression = LogisticRegression(C=regularisation, max_iter=5000)
-    regression.fit((raw - center) / scale, outcomes[fit_rows])
-    uncalibrated = ChurnModel(
-        names,
-        indicators,
-        fill,
-        tuple(center),
-        tuple(scale),
-        tuple(regression.coef_[0]),
-        float(regression.intercept_[0]),
-        (0.0, 1.0),
-        (0.0, 1.0),
-        horizon_days,
-    )
-    isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    isotonic.fit(uncalibrated.raw_probability(features[calibration_rows]), outcomes[calibration_rows])
+    days = pd.to_datetime(pd.Series(cutoffs)[usable]).dt.date.to_numpy()
+    regression = _fit_regression(features, outcomes, horizon_days, regularisation)
+    held_out = out_of_week_probabilities(features, outcomes, days, horizon_days, regularisation)
+    isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(held_out, outcomes)
     return replace(
-        uncalibrated,
+        regression,
         calibration_x=tuple(float(x) for x in isotonic.X_thresholds_),
         calibration_y=tuple(float(y) for y in isotonic.y_thresholds_),
     )
