@@ -104,6 +104,35 @@ def test_kustomization_lists_every_manifest_to_keep_deployed() -> None:
     assert images == {container["image"].split(":")[0] for _, m in WORKLOADS for container in containers(m)}
 
 
+# The guide's deployment phases: `kubectl apply -k deploy/k8s -l dreamseed.io/phase=N`.
+PHASES = {
+    "0": {
+        "Namespace/seedtest",
+        "ServiceAccount/dreamseed",
+        "ConfigMap/dreamseed-config",
+        "ConfigMap/report-config",
+    },
+    "1": {"CronJob/aggregate-features-daily", "CronJob/compute-daily-kpis"},
+    "2": {
+        "CronJob/mirt-calibrate",
+        "Deployment/dreamseed-api",
+        "Service/dreamseed-api",
+        "Service/dreamseed-api-pods",
+    },
+    "3": {"CronJob/detect-inactivity"},
+    "4": {"CronJob/generate-weekly-report"},
+}
+
+
+def test_kept_resources_are_labelled_with_their_deployment_phase() -> None:
+    phases: dict[str, set[str]] = {}
+    for path, manifest in MANIFESTS:
+        if path.parent == K8S:
+            phase = manifest["metadata"]["labels"]["dreamseed.io/phase"]
+            phases.setdefault(phase, set()).add(f"{manifest['kind']}/{manifest['metadata']['name']}")
+    assert phases == PHASES
+
+
 @pytest.mark.parametrize(("path", "manifest"), MANIFESTS, ids=ids(MANIFESTS))
 def test_everything_lives_in_namespace_seedtest(path: Path, manifest: Manifest) -> None:
     if manifest["kind"] == "Namespace":

@@ -16,8 +16,6 @@ from dreamseed.jobs.registry import JOB_MODULES
 
 # Domain figures (JobResult.metrics keys) the alert rules rely on, by the job that must export them.
 ALERTED_DOMAIN_FIGURES = {
-    "features_rows": "aggregate-features-daily",
-    "kpi_users": "compute-daily-kpis",
     "calibration_converged": "mirt-calibrate",
     "calibration_mean_item_drift": "mirt-calibrate",
 }
