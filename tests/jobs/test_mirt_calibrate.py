@@ -1,0 +1,168 @@
+"""mirt-calibrate on a synthetic platform: what it writes, dry run, idempotence, scale continuity,
+filters, and the shared job rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, text
+from tests.factories import table_fingerprints
+from tests.jobs.calibration_data import END, answers, load_platform, written_platform
+
+from dreamseed.jobs.registry import load_job
+from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
+from dreamseed.jobs.shard import Shard
+from dreamseed.settings import Settings
+from dreamseed.synth import SynthPlatform
+
+JOB = load_job("mirt-calibrate")
+NEXT = END + dt.timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[SynthPlatform, Path]:
+    out = tmp_path_factory.mktemp("calibration-platform")
+    return written_platform(out), out
+
+
+@pytest.fixture
+def platform(engine: Engine, synthetic: tuple[SynthPlatform, Path]) -> Engine:
+    load_platform(engine, synthetic[1])
+    return engine
+
+
+def frame(engine: Engine, query: str, **params: object) -> pd.DataFrame:
+    with engine.connect() as connection:
+        result = connection.execute(text(query), params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def test_a_run_writes_items_abilities_topics_and_fit_metrics(
+    platform: Engine,
+    settings: Settings,
+    synthetic: tuple[SynthPlatform, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    out = capsys.readouterr().out
+    window = answers(synthetic[0])
+    window = window[window["day"] >= END - dt.timedelta(days=29)]
+    assert f"[INFO] Loaded {len(window)} observations from attempt VIEW" in out
+    assert "[INFO] Loaded 8 anchors/seeds from question.meta" in out
+    assert "[INFO] Model: 2PL, Anchors: 8 " in out
+    users, items = window["user_id"].nunique(), window["item_id"].nunique()
+    assert f"Calibration upsert completed: {items} items, {users} abilities" in out
+
+    run_id = "mirt-2PL-v1-2026-11-20"
+    fitted_at = pd.Timestamp("2026-11-20 23:59:59.999", tz="UTC")
+    latest = frame(platform, "SELECT * FROM mirt_item_params")
+    assert len(latest) == items
+    assert set(latest["run_id"]) == {run_id}
+    assert set(latest["fitted_at"]) == {fitted_at}
+    assert len(frame(platform, "SELECT * FROM mirt_item_params_history")) == items
+    history = frame(platform, "SELECT * FROM mirt_ability_history")
+    assert len(history) == users
+    assert set(history["source"]) == {"calibration"}
+    assert set(history["fitted_at"]) == {fitted_at}
+    assert len(frame(platform, "SELECT * FROM mirt_ability")) == users
+    topics = frame(platform, "SELECT * FROM student_topic_theta")
+    assert len(topics) == window.groupby(["user_id", "topic_id"]).ngroups
+    assert len(frame(platform, "SELECT * FROM student_topic_theta_history")) == len(topics)
+
+    meta = frame(platform, "SELECT model_spec, metrics FROM mirt_fit_meta WHERE run_id = :r", r=run_id)
+    metrics, spec = meta["metrics"][0], meta["model_spec"][0]
+    for key in ("loglik", "aic", "bic", "iterations", "converged", "item_fit", "drift", "reliability"):
+        assert key in metrics, key
+    assert metrics["converged"] is True
+    assert (metrics["n_persons"], metrics["n_items"], metrics["n_obs"]) == (users, items, len(window))
+    assert spec["window"] == {"first_day": "2026-10-22", "last_day": "2026-11-20"}
+    assert spec["fixed_items"] == {"anchors": 8, "frozen": 0}
+
+
+def test_parameters_recover_the_truth_and_anchors_stay_exact(
+    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, Path]
+) -> None:
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    items = item_parameters(platform)
+    truth = synthetic[0].truth_items.set_index("item_id")
+    questions = synthetic[0].questions.set_index("id")
+    anchors = questions.index[questions["tags"].str.contains("anchor")]
+    for item in anchors:
+        row = items.loc[item]
+        assert row["status"] == "anchor"
+        assert (row["a"], row["b"], row["c"]) == tuple(questions.loc[item, ["a", "b", "c"]])
+    assert np.corrcoef(items["b"], truth.loc[items.index, "b"])[0, 1] > 0.9
+
+
+def item_parameters(engine: Engine, table: str = "mirt_item_params") -> pd.DataFrame:
+    rows = frame(engine, f"SELECT item_id, params FROM {table}")
+    values = pd.DataFrame(rows["params"].tolist())
+    values.index = rows["item_id"].astype(int)
+    return values.sort_index()
+
+
+def thetas(engine: Engine, run_id: str) -> pd.Series:
+    rows = frame(engine, "SELECT user_id, theta FROM mirt_ability_history WHERE run_id = :r", r=run_id)
+    return rows.set_index("user_id")["theta"]
+
+
+def test_consecutive_days_keep_one_scale(
+    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, Path]
+) -> None:
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    first_items = item_parameters(platform)
+    assert execute(JOB, settings, platform, run_date=NEXT) == EXIT_OK
+    second_items = item_parameters(platform)
+    shared = first_items.index.intersection(second_items.index)
+    held = second_items.loc[shared, "status"].isin(["anchor", "frozen"])
+    assert held.mean() > 0.8
+    for column in ("a", "b", "c"):
+        assert (second_items.loc[shared[held], column] == first_items.loc[shared[held], column]).all()
+
+    everything = answers(synthetic[0])
+    dropped = everything[everything["day"] == END - dt.timedelta(days=29)]["user_id"]
+    added = everything[everything["day"] == NEXT]["user_id"]
+    before, after = thetas(platform, "mirt-2PL-v1-2026-11-20"), thetas(platform, "mirt-2PL-v1-2026-11-21")
+    unchanged = before.index.difference(pd.Index(dropped)).difference(pd.Index(added))
+    assert len(unchanged) > 100
+    shift = (after.loc[unchanged] - before.loc[unchanged]).abs()
+    assert shift.max() < 0.05, shift.describe()
+
+
+def test_dry_run_writes_nothing(
+    platform: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = table_fingerprints(platform)
+    assert execute(JOB, settings, platform, run_date=END, dry_run=True) == EXIT_OK
+    assert table_fingerprints(platform) == before
+    assert "[DRY_RUN] Would calibrate" in capsys.readouterr().out
+
+
+def test_rerunning_a_date_gives_the_same_rows(platform: Engine, settings: Settings) -> None:
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    before = {k: v for k, v in table_fingerprints(platform).items() if k != "job_runs"}
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    after = {k: v for k, v in table_fingerprints(platform).items() if k != "job_runs"}
+    assert after == before
+
+
+def test_rerunning_an_earlier_date_keeps_the_newer_latest_rows(platform: Engine, settings: Settings) -> None:
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    assert execute(JOB, settings, platform, run_date=NEXT) == EXIT_OK
+    latest = frame(platform, "SELECT user_id, run_id FROM mirt_ability ORDER BY user_id")
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    assert frame(platform, "SELECT user_id, run_id FROM mirt_ability ORDER BY user_id").equals(latest)
+    counts = frame(platform, "SELECT run_id, count(*) AS n FROM mirt_ability_history GROUP BY run_id")
+    assert len(counts) == 2
+
+
+def test_a_sharded_run_is_refused(
+    platform: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert execute(JOB, settings, platform, run_date=END, shard=Shard(0, 2)) == EXIT_FAILED
+    assert "cannot be sharded" in capsys.readouterr().out
+    assert frame(platform, "SELECT count(*) AS n FROM mirt_item_params")["n"][0] == 0
