@@ -1,0 +1,85 @@
+"""The free parameters of a calibration as one vector (what SQUAREM extrapolates), and start values.
+
+The vector holds the free items' slopes (one shared slope for the 1PL), intercepts, logit(c) for
+the 3PL, and the population mean and log SD when those are estimated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from dreamseed.irt.item_model import logit
+from dreamseed.irt.mstep import INTERCEPT_BOUND, LOGIT_C_BOUNDS, SLOPE_BOUNDS, ItemArrays
+from dreamseed.irt.parameters import ItemParameters, Priors
+from dreamseed.irt.responses import Responses
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterLayout:
+    """Packs the free parameters (and the population mean, log SD) into one vector for SQUAREM."""
+
+    model: str
+    free: BoolArray
+    base: ItemArrays
+    population: bool
+
+    def pack(self, items: ItemArrays, mean: float, sd: float) -> FloatArray:
+        f = self.free
+        parts = [items.a[f][:1] if self.model == "1PL" else items.a[f], items.d[f]]
+        if self.model == "3PL":
+            parts.append(items.gamma[f])
+        if self.population:
+            parts.append(np.array([mean, np.log(sd)]))
+        return np.concatenate(parts)
+
+    def unpack(self, x: FloatArray) -> tuple[ItemArrays, float, float]:
+        f, n = self.free, int(self.free.sum())
+        a, d, gamma = self.base.a.copy(), self.base.d.copy(), self.base.gamma.copy()
+        k = 1 if self.model == "1PL" else n
+        a[f], d[f] = x[:k], x[k : k + n]
+        if self.model == "3PL":
+            gamma[f] = x[k + n : k + 2 * n]
+        mean, sd = (float(x[-2]), float(np.exp(x[-1]))) if self.population else (0.0, 1.0)
+        return ItemArrays(a, d, gamma), mean, sd
+
+    def project(self, x: FloatArray) -> FloatArray:
+        items, mean, sd = self.unpack(x)
+        low = 0.01 if self.model == "1PL" else SLOPE_BOUNDS[0]
+        items = ItemArrays(
+            np.clip(items.a, low, SLOPE_BOUNDS[1]),
+            np.clip(items.d, -INTERCEPT_BOUND, INTERCEPT_BOUND),
+            np.clip(items.gamma, *LOGIT_C_BOUNDS) if self.model == "3PL" else items.gamma,
+        )
+        return self.pack(items, float(np.clip(mean, -4.0, 4.0)), float(np.clip(sd, 0.05, 20.0)))
+
+
+def fixed_mask_and_start(
+    responses: Responses, fixed_items: ItemParameters | None, model: str, priors: Priors
+) -> tuple[BoolArray, ItemArrays]:
+    """Mask of fixed items (J,) and starting values: fixed items' own, else from proportions."""
+    right, total = responses.correct_per_item()
+    p = np.clip((right + 0.5) / (total + 1.0), 0.02, 0.98)
+    c0 = (priors.c.mode if priors.c is not None else 0.2) if model == "3PL" else 0.0
+    p_star = np.clip((p - c0) / (1 - c0), 0.05, 0.95)
+    a = np.ones(responses.n_items)
+    d = logit(p_star) * np.sqrt(1 + 1 / 2.89)
+    gamma = np.full(responses.n_items, logit(np.array(c0)) if c0 > 0 else -np.inf)
+    fixed = np.zeros(responses.n_items, dtype=bool)
+    if fixed_items is not None and len(fixed_items):
+        where = fixed_items.positions(responses.item_ids)
+        fixed = where >= 0
+        known = fixed_items.take(where[fixed])
+        a[fixed], d[fixed] = known.a, known.d
+        with np.errstate(divide="ignore"):
+            gamma[fixed] = np.where(known.c > 0, logit(np.maximum(known.c, 1e-300)), -np.inf)
+    return fixed, ItemArrays(a, d, gamma)
+
+
+def take_items(items: ItemArrays, mask: BoolArray) -> ItemArrays:
+    return ItemArrays(items.a[mask], items.d[mask], items.gamma[mask])
