@@ -4,6 +4,7 @@ week's KPIs, inactivity episodes opened, kept and closed, dry run, idempotence."
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,10 +13,12 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, text
 from tests.factories import at, exam_result, load, question, steady_learner, table_fingerprints
 
+from dreamseed.evaluation import FEATURE_COLUMNS, MODEL_FORMAT, MODEL_NAME, ChurnModel
 from dreamseed.jobs.command import job_command
 from dreamseed.jobs.registry import load_job
 from dreamseed.jobs.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
+from dreamseed.storage import model_artifacts
 
 DAY = date(2026, 11, 20)  # a Friday; its ISO week starts on 2026-11-16
 WEEK = date(2026, 11, 16)
@@ -185,3 +188,73 @@ def test_the_cli_command_takes_threshold_and_date(
     assert result.exit_code == 0, result.output
     assert "Found 2 inactive users (threshold=7 days); dry_run=False" in result.output
     assert json.loads(json.dumps(week_kpis(platform)["gone7"]))["inactive"] is True
+
+
+def constant_model(probability: float) -> ChurnModel:
+    """A churn model that forecasts `probability` for every user with activity in the window."""
+    columns = len(FEATURE_COLUMNS) + 1  # the features and the saturating recency
+    return ChurnModel(
+        features=tuple(FEATURE_COLUMNS),
+        indicators=(),
+        fill=(0.0,) * len(FEATURE_COLUMNS),
+        center=(0.0,) * columns,
+        scale=(1.0,) * columns,
+        coefficients=(0.0,) * columns,
+        intercept=math.log(probability / (1 - probability)),
+        calibration_x=(0.0, 1.0),
+        calibration_y=(0.0, 1.0),
+    )
+
+
+def store(engine: Engine, model: ChurnModel, wins: bool) -> int:
+    metrics = {
+        "heldout": {
+            "model": {"roc_auc": 0.9 if wins else 0.7, "brier": 0.1},
+            "S_v1": {"roc_auc": 0.8, "brier": 0.2},
+        }
+    }
+    with engine.begin() as connection:
+        version = model_artifacts.save_model(
+            connection, MODEL_NAME, MODEL_FORMAT, model.to_bytes(), metrics, {}
+        )
+        assert model_artifacts.activate_model(connection, MODEL_NAME, version)
+    return version
+
+
+@pytest.mark.parametrize("job_name", ["compute-daily-kpis", "detect-inactivity"])
+def test_an_active_model_that_beat_s_v1_gives_s(platform: Engine, settings: Settings, job_name: str) -> None:
+    version = store(platform, constant_model(0.42), wins=True)
+    assert execute(load_job(job_name), settings, platform, run_date=DAY) == EXIT_OK
+    gone7 = week_kpis(platform)["gone7"]
+    assert gone7["S"] == pytest.approx(0.42)
+    assert gone7["S_model"] == pytest.approx(0.42)
+    assert gone7["S_source"] == f"churn:v{version}"
+    assert gone7["S_v1"] != pytest.approx(0.42)
+    assert gone7["S_band"] == "medium"
+
+
+def test_a_model_that_did_not_beat_s_v1_or_churn_model_off_leaves_s_v1(
+    platform: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store(platform, constant_model(0.42), wins=False)
+    run(platform, settings)
+    assert "did not beat S_v1" in capsys.readouterr().out
+    gone7 = week_kpis(platform)["gone7"]
+    assert gone7["S"] == gone7["S_v1"]
+    store(platform, constant_model(0.42), wins=True)
+    run(platform, settings.model_copy(update={"churn_model": "off"}))
+    assert week_kpis(platform)["gone7"]["S"] == gone7["S_v1"]
+
+
+def test_model_versions_are_numbered_and_one_is_active(engine: Engine) -> None:
+    first = store(engine, constant_model(0.3), wins=True)
+    second = store(engine, constant_model(0.4), wins=True)
+    assert (first, second) == (1, 2)
+    with engine.begin() as connection:
+        assert [m.active for m in model_artifacts.list_models(connection, MODEL_NAME)] == [True, False]
+        active = model_artifacts.read_active_model(connection, MODEL_NAME)
+        assert active is not None
+        assert ChurnModel.from_bytes(active.payload) == constant_model(0.4)
+        assert model_artifacts.deactivate_models(connection, MODEL_NAME) == 1
+        assert model_artifacts.read_active_model(connection, MODEL_NAME) is None
+        assert not model_artifacts.activate_model(connection, MODEL_NAME, 99)

@@ -14,7 +14,10 @@ week on it (each job sees only data up to its run date), and its forecasts score
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -87,15 +90,25 @@ def load_platform(engine: Engine, data_dir: Path) -> None:
 
 
 def replay_settings(settings: Settings, engine: Engine) -> Settings:
-    """The settings the replayed jobs run with: the scratch database, quiet logs, no metrics push."""
+    """The settings the replayed jobs run with: the scratch database, no metrics push (logs are captured)."""
     return settings.model_copy(
         update={
             "database_url": SecretStr(engine.url.render_as_string(hide_password=False)),
-            "log_level": "ERROR",
+            "log_level": "INFO",
             "pushgateway_url": None,
             "dry_run": False,
         }
     )
+
+
+def run_job(job: Job, settings: Settings, engine: Engine, day: date) -> int:
+    """`execute` with the job's log lines captured; they are printed (to stderr) only if it fails."""
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        code = execute(job, settings, engine, run_date=day)
+    if code != EXIT_OK:
+        sys.stderr.write(captured.getvalue())
+    return code
 
 
 def calibration_job() -> Job | None:
@@ -116,10 +129,10 @@ def run_week(settings: Settings, engine: Engine, cutoff: date, calibrate_every: 
     if calibration is not None:
         for offset in reversed(range(0, 7, calibrate_every)):
             day = cutoff - timedelta(days=offset)
-            if execute(calibration, settings, engine, run_date=day) != EXIT_OK:
+            if run_job(calibration, settings, engine, day) != EXIT_OK:
                 notes.append(f"{CALIBRATION_JOB} failed for {day}")
     for name in REPLAY_JOBS:
-        code = execute(load_job(name), settings, engine, run_date=cutoff)
+        code = run_job(load_job(name), settings, engine, cutoff)
         if code != EXIT_OK:
             raise RuntimeError(f"{name} failed for {cutoff} (exit {code})")
     return notes
@@ -209,7 +222,7 @@ def _rerun_holdout(
     fresh = []
     for done, cutoff in enumerate(holdout, start=1):
         for name in REPLAY_JOBS:
-            if execute(load_job(name), settings, engine, run_date=cutoff) != EXIT_OK:
+            if run_job(load_job(name), settings, engine, cutoff) != EXIT_OK:
                 raise RuntimeError(f"{name} failed for {cutoff} with the learned model")
         fresh.append(week_forecasts(engine, cutoff))
         progress("Held-out weeks with the model", done, len(holdout))
