@@ -158,14 +158,15 @@ class Responses:
             return self
         lookup = {item: k for k, item in enumerate(target.tolist())}
         new_position = np.array([lookup.get(i, -1) for i in self.item_ids.tolist()], dtype=np.int64)
-        coo = self.counts.tocoo()
         j_old, j_new = self.n_items, target.size
-        is_wrong = coo.col >= j_old
-        mapped = new_position[coo.col - j_old * is_wrong]
+        columns = self.counts.indices
+        is_wrong = columns >= j_old
+        mapped = new_position[columns - j_old * is_wrong]
         keep = mapped >= 0
-        columns = mapped[keep] + j_new * is_wrong[keep]
+        kept_before = np.concatenate([[0], np.cumsum(keep)])
         counts = sp.csr_matrix(
-            (coo.data[keep], (coo.row[keep], columns)), shape=(self.n_users, 2 * j_new), dtype=np.float32
+            (self.counts.data[keep], (mapped + j_new * is_wrong)[keep], kept_before[self.counts.indptr]),
+            shape=(self.n_users, 2 * j_new),
         )
         return Responses(self.user_ids, target, counts)
 
