@@ -90,6 +90,14 @@ class Settings(BaseSettings):
         "date when θ history exists, else the static form), static (the original 1 − Φ((θ*−μ)/σ)) or "
         "trend. Default chosen by `dreamseed evaluate` (docs/EVALUATION.md).",
     )
+    metrics_p_process_noise: float = Field(
+        0.03,
+        ge=0,
+        validation_alias=_env("METRICS_P_PROCESS_NOISE"),
+        description="q (θ² per day) in the trend form of P: σ_T² = s_now² + Δt²·Var(β̂) + q·Δt, the "
+        "projection's uncertainty beyond the θ standard errors. Default calibrated by `dreamseed evaluate` "
+        "(docs/EVALUATION.md).",
+    )
     churn_model: Literal["auto", "off"] = Field(
         "auto",
         validation_alias=_env("CHURN_MODEL"),

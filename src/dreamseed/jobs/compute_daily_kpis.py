@@ -29,6 +29,7 @@ def kpi_parameters(settings: Settings) -> KpiParameters:
         default_target=settings.metrics_default_target,
         use_theta=settings.metrics_use_irt_theta,
         p_method=settings.metrics_p_method,
+        process_noise_per_day=settings.metrics_p_process_noise,
     )
 
 
