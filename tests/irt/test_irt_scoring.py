@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dreamseed.irt import ItemParameters, OnlineScorer, Responses, score, simulate_items, simulate_responses
+from dreamseed.irt import (
+    ItemParameters,
+    OnlineScorer,
+    Responses,
+    score,
+    score_by_group,
+    simulate_items,
+    simulate_responses,
+)
 
 ITEMS = ItemParameters.from_arrays(["q1", "q2", "q3", "q4"], a=[1.0, 1.5, 0.8, 2.0], b=[-1.0, 0.0, 0.5, 1.0])
 
@@ -65,6 +73,16 @@ def test_scoring_a_topic_uses_only_its_items() -> None:
     alone = score(Responses.from_long(["u", "u"], ["q1", "q2"], [1, 1]), ITEMS)
     assert topic.theta[0] == pytest.approx(alone.theta[0])
     assert topic.n_responses[0] == 2
+
+
+def test_scoring_by_group_scores_each_topic_separately() -> None:
+    data = Responses.from_long(["u"] * 4 + ["v"], ["q1", "q2", "q3", "q4", "q3"], [1, 1, 0, 0, 1])
+    topics = score_by_group(data, ITEMS, {"algebra": ["q1", "q2"], "geometry": ["q3", "q4"]})
+    assert set(topics) == {"algebra", "geometry"}
+    assert topics["algebra"].theta[0] == pytest.approx(score(data, ITEMS.subset(["q1", "q2"])).theta[0])
+    assert topics["algebra"].n_responses.tolist() == [2, 0]
+    assert topics["geometry"].n_responses.tolist() == [2, 1]
+    assert topics["geometry"].theta[0] < topics["algebra"].theta[0]
 
 
 def test_online_scorer_agrees_with_batch_scoring() -> None:
