@@ -119,8 +119,8 @@ def test_one_user_with_a_thousand_answers_scores_in_well_under_a_millisecond() -
         start = time.perf_counter()
         scorer.score(ids, correct)
         timings.append(time.perf_counter() - start)
-    per_call = float(np.median(timings))  # the median: robust to a busy shared machine
-    assert per_call < 1.5e-3, f"{per_call * 1e3:.2f} ms per call"
+    per_call = min(timings)  # as timeit: the minimum is what the code costs, the rest is a busy machine
+    assert per_call < 1e-3, f"{per_call * 1e3:.2f} ms per call"
 
 
 @settings(max_examples=60, deadline=None)
