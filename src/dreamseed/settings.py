@@ -173,6 +173,13 @@ class Settings(BaseSettings):
         validation_alias=_env("R_IRT_TIMEOUT_SECS"),
         description="Timeout in seconds of one remote IRT service call.",
     )
+    api_max_body_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        validation_alias=_env("API_MAX_BODY_BYTES"),
+        description="`dreamseed serve`: largest request body accepted (bytes); larger ones get 413. "
+        "A calibrate request takes about 100 bytes per observation.",
+    )
 
     # -- detect-inactivity -------------------------------------------------------------------
     inactivity_threshold_days: int = Field(

@@ -1,0 +1,99 @@
+"""The FastAPI application: `create_app(settings, engine)` builds it; nothing happens at import time.
+
+`dreamseed serve` calls the factory; `uvicorn --factory dreamseed.api.app:create_app` works too
+(settings from the environment, the engine created at startup and disposed at shutdown).
+Errors answer ``{"error": message}`` (validation errors add ``detail`` with each field's location).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
+
+from dreamseed import __version__
+from dreamseed.api.deps import ServiceState
+from dreamseed.api.item_bank import ItemBankCache
+from dreamseed.api.metrics import ServiceMetrics
+from dreamseed.api.middleware import RequestMetrics
+from dreamseed.api.routes import analysis, health, irt, metrics
+from dreamseed.settings import Settings
+from dreamseed.storage import irt_service
+
+DESCRIPTION = """IRT calibration and scoring compatible with the original R Plumber service, the
+online θ update at session end, health and Prometheus metrics. When R_IRT_INTERNAL_TOKEN is set,
+every endpoint except /healthz, /health and these docs needs `Authorization: Bearer <token>`."""
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, *, item_bank_check_secs: float = 2.0
+) -> FastAPI:
+    """The service. ``engine`` defaults to one built from ``settings`` at startup (and disposed at
+    shutdown); ``item_bank_check_secs`` bounds how stale the cached item parameters may be."""
+    settings = settings or Settings()
+    service_metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from dreamseed.storage.database import engine_from_settings
+
+        owned = engine is None
+        database = engine_from_settings(settings) if engine is None else engine
+        collector = _job_status_collector(database)
+        service_metrics.registry.register(collector)
+        banks = ItemBankCache(item_bank_check_secs)
+        app.state.service = ServiceState(settings, database, banks, service_metrics, owned)
+        try:
+            yield
+        finally:
+            service_metrics.registry.unregister(collector)
+            if owned:
+                database.dispose()
+
+    app = FastAPI(
+        title="DreamSeed Analytics",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.api_max_body_bytes,
+    )
+    app.add_middleware(RequestMetrics, metrics=service_metrics)
+    for router in (health.router, irt.router, analysis.router, metrics.router):
+        app.include_router(router)
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _internal_error)
+    return app
+
+
+def _job_status_collector(engine: Engine) -> Any:
+    from dreamseed.api.metrics import JobStatusCollector
+
+    def read() -> Any:
+        with engine.connect() as connection:
+            return irt_service.read_job_status(connection)
+
+    return JobStatusCollector(read)
+
+
+async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    detail = [
+        {"loc": list(problem.get("loc", ())), "msg": problem.get("msg", ""), "type": problem.get("type", "")}
+        for problem in error.errors()
+    ]
+    fields = "; ".join(f"{'.'.join(str(p) for p in d['loc'])}: {d['msg']}" for d in detail[:5])
+    return JSONResponse({"error": f"invalid request: {fields}", "detail": detail}, status_code=422)
+
+
+async def _http_error(_request: Request, error: HTTPException) -> JSONResponse:
+    return JSONResponse({"error": error.detail}, status_code=error.status_code, headers=error.headers)
+
+
+async def _internal_error(_request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"error": f"internal_error: {type(error).__name__}"}, status_code=500)

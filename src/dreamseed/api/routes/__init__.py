@@ -1,0 +1,1 @@
+"""One router per resource: health, IRT (calibrate/score), analysis (online θ update), metrics."""

@@ -1,0 +1,72 @@
+"""`POST /api/seedtest/analysis/irt/update-theta`: the online θ update at session end.
+
+Rescores the user's θ (EAP) from their most recent answers (at most MAX_ANSWERS within
+``lookback_days``) with the cached current item parameters and the latest calibration's
+population prior, appends it to mirt_ability_history (source 'online'; run_id
+``online-<session_id>``, so repeating a session's update replaces its row) and moves mirt_ability
+forward. One indexed read and one write statement per call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from dreamseed.api.deps import Service, require_token
+from dreamseed.api.schemas import UpdateThetaRequest, UpdateThetaResponse
+from dreamseed.storage import irt_service
+
+router = APIRouter(prefix="/api/seedtest/analysis", tags=["analysis"], dependencies=[Depends(require_token)])
+MAX_ANSWERS = 1000
+
+
+@router.post("/irt/update-theta", response_model=UpdateThetaResponse, response_model_exclude_none=True)
+def update_theta(body: UpdateThetaRequest, service: Service) -> dict[str, Any]:
+    """θ and SE of the user now, or `status: noop` with a message when nothing can be scored."""
+    version = body.version or service.settings.mirt_version
+    now = datetime.now(UTC)
+    with service.engine.begin() as connection:
+        bank = service.item_banks.get(connection, version, body.model)
+        if bank.scorer is None:
+            return _noop(
+                service, body.user_id, f"no calibrated items for version {version}; run mirt-calibrate"
+            )
+        items, correct = irt_service.read_recent_answers(
+            connection, body.user_id, now - timedelta(days=body.lookback_days), MAX_ANSWERS
+        )
+        estimate = bank.scorer.score(items, correct)
+        if estimate.n_responses == 0:
+            return _noop(
+                service, body.user_id, f"no answers on calibrated items in the last {body.lookback_days} days"
+            )
+        run_id = f"online-{body.session_id}" if body.session_id else f"online-{uuid.uuid4().hex}"
+        irt_service.record_online_theta(
+            connection,
+            user_id=body.user_id,
+            run_id=run_id,
+            theta=estimate.theta,
+            se=estimate.se,
+            model=bank.model,
+            version=version,
+            fitted_at=now,
+        )
+    service.metrics.theta_updates.labels("ok").inc()
+    return {
+        "status": "ok",
+        "user_id": body.user_id,
+        "theta": estimate.theta,
+        "se": estimate.se,
+        "model": bank.model,
+        "version": version,
+        "updated_at": now,
+        "n_responses": estimate.n_responses,
+        "session_id": body.session_id,
+    }
+
+
+def _noop(service: Any, user_id: str, message: str) -> dict[str, Any]:
+    service.metrics.theta_updates.labels("noop").inc()
+    return {"status": "noop", "user_id": user_id, "message": message}

@@ -1,0 +1,172 @@
+"""Request and response bodies: the original R Plumber contract, plus the online θ update.
+
+Ids may be sent as strings or numbers and are handled as text. Unknown fields are ignored (the
+original's clients send extras such as ``responded_at``), wrong types and values are rejected with a
+422 that names the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+
+MODEL_ALIASES = {"RASCH": "1PL", "1PL": "1PL", "2PL": "2PL", "3PL": "3PL"}
+
+
+def _id_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value  # rejected below: a boolean is not an id
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _model_name(value: Any) -> Any:
+    return MODEL_ALIASES.get(value.strip().upper(), value) if isinstance(value, str) else value
+
+
+Id = Annotated[str, BeforeValidator(_id_text), Field(min_length=1, max_length=200)]
+ModelName = Annotated[Literal["1PL", "2PL", "3PL"], BeforeValidator(_model_name)]
+Answer = Literal[0, 1] | None
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Observation(_Body):
+    user_id: Id
+    item_id: Id
+    is_correct: StrictBool | Literal[0, 1]
+    responded_at: str | None = None
+
+
+class ItemValues(_Body):
+    """P(correct | θ) = c + (1 − c) / (1 + exp(−a(θ − b)))."""
+
+    a: Finite = Field(1.0, gt=0)
+    b: Finite = 0.0
+    c: Finite = Field(0.0, ge=0, lt=1)
+
+
+class Anchor(_Body):
+    item_id: Id
+    params: ItemValues
+    fixed: bool = Field(True, description="Held at these values (else only a linking reference).")
+
+
+def _check_matrix(rows: list[list[Answer]], width: int | None, name: str) -> None:
+    widths = {len(row) for row in rows}
+    if len(widths) > 1:
+        raise ValueError(f"{name}: every row must have the same number of answers")
+    if width is not None and widths and widths != {width}:
+        raise ValueError(f"{name}: rows have {widths.pop()} answers but there are {width} items")
+
+
+class CalibrateRequest(_Body):
+    """Observations (long format) or a response matrix (rows = persons, 0/1/null), model, anchors."""
+
+    observations: list[Observation] | None = Field(None, description="One answer per element.")
+    responses: list[list[Answer]] | None = Field(None, description="Persons × items, 0/1/null.")
+    user_ids: list[Id] | None = Field(None, description="Row ids of `responses` (default 1..N).")
+    item_ids: list[Id] | None = Field(None, description="Column ids of `responses` (default item_1..item_J).")
+    model: ModelName = "2PL"
+    anchors: list[Anchor] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shapes(self) -> CalibrateRequest:
+        if self.responses is not None:
+            _check_matrix(
+                self.responses, len(self.item_ids) if self.item_ids is not None else None, "responses"
+            )
+            if self.user_ids is not None and len(self.user_ids) != len(self.responses):
+                raise ValueError("user_ids must have one id per row of responses")
+        return self
+
+
+class ItemOut(BaseModel):
+    item_id: str
+    params: dict[str, float]
+    se: dict[str, float]
+    fixed: bool
+
+
+class AbilityOut(BaseModel):
+    user_id: str
+    theta: float
+    se: float
+
+
+class FitMeta(BaseModel):
+    run_id: str
+    model_spec: dict[str, Any]
+    linking_constants: dict[str, Any] | None
+    metrics: dict[str, Any]
+
+
+class CalibrateResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+    fit_meta: FitMeta
+    item_params: list[ItemOut]
+    abilities: list[AbilityOut]
+
+
+class ScoreRequest(_Body):
+    """Items in column order and one row of answers per person (EAP, 81 points on [−4, 4], N(0, 1))."""
+
+    item_params: list[ItemValues] = Field(min_length=1)
+    responses: list[list[Answer]] = Field(min_length=1)
+    user_ids: list[Id] | None = None
+
+    @model_validator(mode="after")
+    def _shapes(self) -> ScoreRequest:
+        _check_matrix(self.responses, len(self.item_params), "responses")
+        if self.user_ids is not None and len(self.user_ids) != len(self.responses):
+            raise ValueError("user_ids must have one id per row of responses")
+        return self
+
+
+class ScoreOut(BaseModel):
+    theta: float
+    se: float
+    user_id: str | None = None
+
+
+class ScoreResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+    abilities: list[ScoreOut]
+
+
+class UpdateThetaRequest(_Body):
+    user_id: Id
+    session_id: Annotated[str | None, BeforeValidator(_id_text)] = None
+    lookback_days: int = Field(30, ge=1, le=3650)
+    model: ModelName | None = Field(None, description="Only items of this model (default: all).")
+    version: str | None = Field(None, min_length=1, description="Item version (default MIRT_VERSION).")
+
+
+class UpdateThetaResponse(BaseModel):
+    status: Literal["ok", "noop"]
+    user_id: str
+    theta: float | None = None
+    se: float | None = None
+    model: str | None = None
+    version: str | None = None
+    updated_at: datetime | None = None
+    n_responses: int | None = None
+    session_id: str | None = None
+    message: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    service: str
+    version: str
+    time: datetime
+    database: Literal["ok", "unreachable"]
+    database_error: str | None = None

@@ -1,0 +1,38 @@
+"""`dreamseed serve`: the HTTP service (IRT calibrate/score, online θ update, health, metrics)."""
+
+from __future__ import annotations
+
+import click
+
+from dreamseed.cli.context import database, friendly_errors, load_settings
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: all).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="uvicorn's log level (access lines at info).",
+)
+@friendly_errors
+def serve(host: str, port: int, log_level: str) -> None:
+    """Serve the HTTP API with uvicorn until interrupted.
+
+    Endpoints: POST /irt/calibrate and /irt/score (the original R Plumber contract),
+    POST /api/seedtest/analysis/irt/update-theta (online θ update), GET /healthz and /health,
+    GET /metrics (Prometheus), and the OpenAPI docs at /docs. When R_IRT_INTERNAL_TOKEN is set,
+    every endpoint but the health checks and docs needs `Authorization: Bearer <token>`.
+    Applies pending database migrations first (embedded PostgreSQL when DATABASE_URL is unset).
+    """
+    import uvicorn
+
+    from dreamseed.api.app import create_app
+
+    settings = load_settings()
+    with database(settings) as engine:
+        app = create_app(settings, engine)
+        click.echo(f"dreamseed serve: http://{host}:{port} (docs at /docs)", err=True)
+        uvicorn.run(app, host=host, port=port, log_level=log_level)

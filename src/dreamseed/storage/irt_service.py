@@ -1,0 +1,146 @@
+"""SQL of the HTTP service: the item bank, one user's recent answers, the online θ write, health and
+the job status gauges. Every call is one statement on an index (or on a small table)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from dreamseed.storage.frames import read_frame
+
+
+def read_item_bank(connection: Connection, version: str, model: str | None = None) -> pd.DataFrame:
+    """The latest parameters of every item of ``version`` (and ``model`` when given).
+
+    Columns: item_id (text), model, a, b, c (float; a defaults to 1, c to 0)."""
+    return read_frame(
+        connection,
+        """
+        SELECT item_id, model, COALESCE((params->>'a')::float8, 1) AS a, (params->>'b')::float8 AS b,
+               COALESCE((params->>'c')::float8, 0) AS c
+        FROM mirt_item_params
+        WHERE version = :version AND (CAST(:model AS text) IS NULL OR model = :model)
+              AND params->>'b' IS NOT NULL
+        ORDER BY item_id
+        """,
+        {"version": version, "model": model},
+    )
+
+
+def read_item_bank_stamp(connection: Connection, version: str) -> tuple[Any, ...]:
+    """What changes whenever mirt_item_params of ``version`` changes: row count, latest fitted_at and
+    the newest row version (xmin), e.g. when a date is re-run with the same fitted_at."""
+    row = connection.execute(
+        text(
+            "SELECT count(*), max(fitted_at), max(xmin::text::bigint) FROM mirt_item_params "
+            "WHERE version = :version"
+        ),
+        {"version": version},
+    ).one()
+    return tuple(row)
+
+
+def read_population(connection: Connection, version: str) -> tuple[float, float] | None:
+    """Mean and SD of θ estimated by the latest calibration of ``version`` (None when unknown)."""
+    row = connection.execute(
+        text(
+            """
+            SELECT (metrics #>> '{population,mean}')::float8, (metrics #>> '{population,sd}')::float8
+            FROM mirt_fit_meta WHERE model_spec->>'version' = :version
+            ORDER BY fitted_at DESC, run_id DESC LIMIT 1
+            """
+        ),
+        {"version": version},
+    ).first()
+    if row is None or row[0] is None or row[1] is None or row[1] <= 0:
+        return None
+    return float(row[0]), float(row[1])
+
+
+def read_recent_answers(
+    connection: Connection, user_id: str, since: datetime, limit: int
+) -> tuple[list[int], list[bool]]:
+    """The user's most recent ``limit`` answers completed at or after ``since``: item ids and
+    correctness (one range scan of attempt_fact's (user_id, completed_at) index)."""
+    rows = connection.execute(
+        text(
+            """
+            SELECT item_id, correct FROM attempt_fact
+            WHERE user_id = :user_id AND completed_at >= :since
+            ORDER BY completed_at DESC LIMIT :limit
+            """
+        ),
+        {"user_id": user_id, "since": since, "limit": limit},
+    ).all()
+    return [row[0] for row in rows], [row[1] for row in rows]
+
+
+def record_online_theta(
+    connection: Connection,
+    *,
+    user_id: str,
+    run_id: str,
+    theta: float,
+    se: float,
+    model: str,
+    version: str,
+    fitted_at: datetime,
+) -> None:
+    """Append (or, for the same run_id, replace) a θ history row with source 'online' and move
+    mirt_ability forward unless it already holds something newer; one statement."""
+    connection.execute(
+        text(
+            """
+            WITH history AS (
+                INSERT INTO mirt_ability_history (user_id, run_id, theta, se, model, version, source, fitted_at)
+                VALUES (:user_id, :run_id, :theta, :se, :model, :version, 'online', :fitted_at)
+                ON CONFLICT (user_id, run_id) DO UPDATE SET theta = EXCLUDED.theta, se = EXCLUDED.se,
+                    model = EXCLUDED.model, version = EXCLUDED.version, source = EXCLUDED.source,
+                    fitted_at = EXCLUDED.fitted_at
+            )
+            INSERT INTO mirt_ability (user_id, version, theta, se, model, run_id, fitted_at)
+            VALUES (:user_id, :version, :theta, :se, :model, :run_id, :fitted_at)
+            ON CONFLICT (user_id, version) DO UPDATE SET theta = EXCLUDED.theta, se = EXCLUDED.se,
+                model = EXCLUDED.model, run_id = EXCLUDED.run_id, fitted_at = EXCLUDED.fitted_at
+            WHERE mirt_ability.fitted_at <= EXCLUDED.fitted_at
+            """
+        ),
+        {
+            "user_id": user_id,
+            "run_id": run_id,
+            "theta": theta,
+            "se": se,
+            "model": model,
+            "version": version,
+            "fitted_at": fitted_at,
+        },
+    )
+
+
+def ping(connection: Connection) -> None:
+    connection.execute(text("SELECT 1")).one()
+
+
+def read_job_status(connection: Connection) -> pd.DataFrame:
+    """Per job: the latest finished run (status, end time, duration, processed, failed), the end time
+    of its latest success and that success's domain metrics (jsonb)."""
+    return read_frame(
+        connection,
+        """
+        WITH latest AS (
+            SELECT DISTINCT ON (job) job, status, extract(epoch FROM finished_at) AS finished_epoch,
+                   duration_ms, processed, failed
+            FROM job_runs WHERE finished_at IS NOT NULL
+            ORDER BY job, started_at DESC, id DESC
+        ), success AS (
+            SELECT DISTINCT ON (job) job, extract(epoch FROM finished_at) AS success_epoch, metrics
+            FROM job_runs WHERE status = 'succeeded'
+            ORDER BY job, started_at DESC, id DESC
+        )
+        SELECT l.*, s.success_epoch, s.metrics FROM latest l LEFT JOIN success s USING (job)
+        ORDER BY l.job
+        """,
+    )
