@@ -11,6 +11,7 @@ import click
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import AliasChoices
 from tests.deploy.deploy_files import (
     K8S,
     KUSTOMIZATION,
@@ -67,10 +68,10 @@ def ids(items: list[tuple[Path, Manifest]]) -> list[str]:
 
 
 def setting_env_names() -> set[str]:
-    names: set[str] = set()
+    names: set[object] = set()
     for field in Settings.model_fields.values():
         alias = field.validation_alias
-        names.update(alias.choices if hasattr(alias, "choices") else [alias])  # type: ignore[union-attr]
+        names.update(alias.choices if isinstance(alias, AliasChoices) else [alias])
     return {name for name in names if isinstance(name, str)}
 
 
