@@ -91,3 +91,23 @@ def test_extra_font_directory_supplies_the_hangul_font(tmp_path: Path, renderer:
     own = ReportRenderer(font_dirs=[tmp_path], include_system_fonts=False)
     assert own.warm_up().hangul == "NanumGothic"
     assert "향상도" in pdf_text(own.render_pdf(sample_report_data(lang="ko")))
+
+
+def embedded_fonts(pdf: bytes) -> set[str]:
+    fonts = set()
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        resources = [page["/Resources"]]
+        resources += [
+            x.get_object().get("/Resources", {}) for x in page["/Resources"].get("/XObject", {}).values()
+        ]
+        for resource in resources:
+            fonts |= {str(f.get_object()["/BaseFont"]) for f in resource.get("/Font", {}).values()}
+    return fonts
+
+
+def test_korean_pdf_needs_only_the_hangul_font(renderer: ReportRenderer) -> None:
+    """Every glyph of a Korean report is in NanumGothic, so no fallback font is embedded (faster)."""
+    if renderer.warm_up().hangul != "NanumGothic":
+        pytest.skip("checks NanumGothic coverage")
+    fonts = embedded_fonts(renderer.render_pdf(sample_report_data(seed=25, lang="ko")))
+    assert {name.split("+")[-1] for name in fonts} <= {"NanumGothic", "NanumGothicBold"}

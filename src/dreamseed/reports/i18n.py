@@ -1,7 +1,8 @@
 """Every user-visible string of the weekly report, in Korean (default) and English.
 
 Strings may hold ``str.format`` fields (``{date}``, ``{value}`` …). A test checks both languages
-have the same keys and the same fields.
+have the same keys and the same fields. Korean strings use ASCII "-" rather than "−" (U+2212),
+which NanumGothic lacks (it would pull a second font into every Korean PDF).
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ KO: dict[str, str] = {
     "kpi_A_t": "학습 참여도",
     "kpi_P": "목표 달성 확률",
     "kpi_S": "이탈 위험도",
-    "help_I_t": "최근 2주간 능력 변화 (−1~1, 0보다 크면 향상).",
+    "help_I_t": "최근 2주간 능력 변화 (-1~1, 0보다 크면 향상).",
     "help_E_t": "4주 전보다 정답을 얼마나 더 빨리 푸는지 (0~1).",
     "help_R_t": "이전에 틀린 문제를 이번에 맞힌 비율 (0~1).",
     "help_A_t": "얼마나 꾸준하고 집중해서 학습하는지 (0~1).",
@@ -178,7 +179,7 @@ KO: dict[str, str] = {
     "items_msg_hard": "어려운 문항이 많습니다. 내 수준에 가까운 문항으로 실력을 쌓아 보세요.",
     "items_msg_balanced": "문항 난이도가 내 수준과 잘 맞습니다.",
     "hist_title": "문항 난이도와 나의 능력 비교",
-    "hist_desc": "문항 {count}개의 난이도(b, −4~4, 30구간) 히스토그램, 세로선은 나의 θ = {theta}.",
+    "hist_desc": "문항 {count}개의 난이도(b, -4~4, 30구간) 히스토그램, 세로선은 나의 θ = {theta}.",
     "no_items": "문항 난이도 정보가 없습니다.",
     "section_topics": "단원별 성취",
     "col_topic": "단원",

@@ -84,7 +84,7 @@ class FontChoice:
                 "holding NanumGothic.ttf as font_dirs."
             )
         ordered = [self.hangul, self.latin] if lang == "ko" else [self.latin, self.hangul]
-        return [family for family in ordered if family is not None]
+        return [family for family in ordered if family is not None] or [LATIN_FAMILIES[-1]]
 
 
 def first_available(preferred: Iterable[str], available: Iterable[str]) -> str | None:
