@@ -253,6 +253,8 @@ def test_no_workload_runs_in_dry_run_mode() -> None:
 def test_report_job_gets_the_report_config_and_s3_credentials() -> None:
     (report,) = [m for _, m in CRONJOBS if m["metadata"]["name"] == "generate-weekly-report"]
     (container,) = containers(report)
+    # rendering processes = the CPU limit (the default would count the node's CPUs)
+    assert container["args"] == ["--workers", str(container["resources"]["limits"]["cpu"])]
     sources = {(kind, name) for kind, name, _, _ in iter_env_sources(container)}
     assert {("ConfigMap", "report-config"), ("Secret", "aws-s3-credentials")} <= sources
 
@@ -349,6 +351,7 @@ def test_indexed_job_matches_its_cronjob(path: Path, manifest: Manifest) -> None
     (sharded,) = containers(manifest)
     (daily,) = containers(cronjob)
     assert sharded["command"] == daily["command"]
+    assert sharded.get("args") == daily.get("args")
     assert {k: v for k, v in env_values(sharded).items() if k != "JOB_COMPLETION_COUNT"} == env_values(daily)
     assert sharded["envFrom"] == daily["envFrom"]
     assert sharded["resources"] == daily["resources"]
