@@ -1,0 +1,209 @@
+"""Rendering and storing the week's reports in parallel: a spawn process pool, one renderer per worker.
+
+Each worker renders a chunk of `ReportData`, stores every requested format itself (failed writes
+retried with backoff) and returns one `UserOutcome` per user; the parent builds the data lazily,
+keeps a bounded number of chunks in flight, shows a progress bar on stderr and records what was
+stored. Small runs, or ``workers=1``, render in this process. The pool uses the ``spawn`` start
+method: typst's threads do not survive ``fork``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from dreamseed.reports import ReportData, ReportRenderer
+from dreamseed.storage.objects import (
+    CONTENT_TYPES,
+    FIRST_BACKOFF_SECONDS,
+    UPLOAD_ATTEMPTS,
+    ObjectStore,
+    StoredObject,
+    StoreError,
+    put_with_retries,
+    report_key,
+)
+
+MAX_CHUNK = 25
+IN_FLIGHT_PER_WORKER = 3
+SMALL_RUN = 12
+"""Runs of at most this many reports render in this process (a worker starts in ~1–2 s)."""
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """What every worker needs: where to store, which formats, fonts and the retry policy."""
+
+    store: ObjectStore
+    formats: tuple[str, ...]
+    font_dirs: tuple[str, ...] = ()
+    upload_attempts: int = UPLOAD_ATTEMPTS
+    first_backoff_s: float = FIRST_BACKOFF_SECONDS
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One stored report file of one user."""
+
+    user_id: str
+    format: str
+    stored: StoredObject
+
+
+@dataclass(frozen=True)
+class UserOutcome:
+    """One user's report: the files stored, and the errors of the formats that were not."""
+
+    user_id: str
+    artifacts: tuple[Artifact, ...] = ()
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ReportWorker:
+    """Renders and stores reports with one `ReportRenderer` (one per process)."""
+
+    def __init__(self, settings: RenderSettings) -> None:
+        self.settings = settings
+        self.renderer = ReportRenderer(settings.font_dirs)
+
+    def outcome(self, data: ReportData) -> UserOutcome:
+        """Render ``data`` in every requested format and store each file; errors are kept, not raised."""
+        formats = self.settings.formats
+        try:
+            report = self.renderer.render(data, html="html" in formats, pdf="pdf" in formats)
+        except Exception as error:
+            return UserOutcome(data.user_id, errors=(f"render failed: {type(error).__name__}: {error}",))
+        bodies = {"html": report.html.encode() if report.html is not None else None, "pdf": report.pdf}
+        artifacts, errors = [], []
+        for report_format in formats:
+            body = bodies[report_format]
+            assert body is not None
+            key = report_key(data.user_id, data.week_start, report_format)
+            try:
+                stored = put_with_retries(
+                    self.settings.store,
+                    key,
+                    body,
+                    CONTENT_TYPES[report_format],
+                    self.settings.upload_attempts,
+                    self.settings.first_backoff_s,
+                )
+            except StoreError as error:
+                errors.append(str(error))
+            else:
+                artifacts.append(Artifact(data.user_id, report_format, stored))
+        return UserOutcome(data.user_id, tuple(artifacts), tuple(errors))
+
+    def outcomes(self, chunk: list[ReportData]) -> list[UserOutcome]:
+        return [self.outcome(data) for data in chunk]
+
+
+_worker: ReportWorker | None = None
+
+
+def start_worker(settings: RenderSettings) -> None:
+    """Pool initializer: this process's worker, fonts and template loaded now when possible."""
+    global _worker
+    _worker = ReportWorker(settings)
+    # An initializer that raises makes the pool respawn workers forever; the same error is
+    # reported per report by `ReportWorker.outcome` instead.
+    with contextlib.suppress(Exception):
+        _worker.renderer.warm_up()
+
+
+def worker_outcomes(chunk: list[ReportData]) -> list[UserOutcome]:
+    """Pool task: the outcomes of one chunk, in this worker process."""
+    assert _worker is not None, "start_worker did not run in this process"
+    return _worker.outcomes(chunk)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may use: its affinity mask, capped by a cgroup v2 CPU quota (containers)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
+
+
+def chunked(items: Iterable[ReportData], size: int) -> Iterator[list[ReportData]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def chunk_size(total: int, workers: int) -> int:
+    """Chunks small enough to balance the workers and show progress, large enough to amortise IPC."""
+    return max(1, min(MAX_CHUNK, total // (workers * 8)))
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr (drawn only on a terminal); yields ``advance(n)``."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    progress = Progress(*columns, console=Console(stderr=True), transient=True)
+    task = progress.add_task(label, total=total)
+    with progress:
+        yield lambda steps: progress.advance(task, steps)
+
+
+def render_and_store(
+    reports: Iterable[ReportData],
+    total: int,
+    settings: RenderSettings,
+    workers: int,
+    advance: Callable[[int], None] = lambda _n: None,
+) -> list[UserOutcome]:
+    """Render and store ``total`` reports on ``workers`` processes; one outcome per report."""
+    if workers <= 1 or total <= SMALL_RUN:
+        worker = ReportWorker(settings)
+        outcomes = []
+        for data in reports:
+            outcomes.append(worker.outcome(data))
+            advance(1)
+        return outcomes
+    return _pool_outcomes(reports, total, settings, workers, advance)
+
+
+def _pool_outcomes(
+    reports: Iterable[ReportData],
+    total: int,
+    settings: RenderSettings,
+    workers: int,
+    advance: Callable[[int], None],
+) -> list[UserOutcome]:
+    chunks = chunked(reports, chunk_size(total, workers))
+    outcomes: list[UserOutcome] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=start_worker, initargs=(settings,)
+    ) as pool:
+        pending: set[Future[list[UserOutcome]]] = set()
+        for chunk in itertools.chain(chunks, [None]):
+            if chunk is not None:
+                pending.add(pool.submit(worker_outcomes, chunk))
+            limit = workers * IN_FLIGHT_PER_WORKER if chunk is not None else 0
+            while len(pending) > limit:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished = future.result()
+                    outcomes.extend(finished)
+                    advance(len(finished))
+    return outcomes
