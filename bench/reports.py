@@ -8,20 +8,39 @@ only, and both from one view; then both formats on a `multiprocessing` pool of -
 processes (one renderer per worker, created in the initializer and warmed up before timing;
 workers return sizes, as the job's workers store their own files). Prints reports/s and the
 ratio of the pool to the single-process baseline.
+
+Then (unless --no-job) the generate-weekly-report job end to end for the same number of students
+on a scratch database (bench/_support.py; BENCH_DATABASE_URL to use another server): a week of
+weekly_kpi rows (and the week before), 8 weeks of θ history, topic days, a 600-item bank, goals
+and 30 answered items per student are written with set-based SQL, then the job runs with
+--workers workers into a temporary REPORT_DIR: bulk reads, ReportData, render, store, and the
+report_artifacts upsert. The bulk reads and the ReportData building are also timed on their own.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from bench._support import machine, markdown_table
+from bench._support import machine, markdown_table, scratch_database, timed
+from sqlalchemy import Engine, text
 
+from dreamseed.jobs.generate_weekly_report import read_frames
+from dreamseed.jobs.registry import load_job
+from dreamseed.jobs.report_inputs import report_data_by_user
+from dreamseed.jobs.runner import EXIT_OK, execute
 from dreamseed.reports import ReportData, ReportRenderer, sample_report_data
+from dreamseed.reports.sample import sample_item_bank
+from dreamseed.settings import Settings
+from dreamseed.storage.reports import ReportPopulation
 
 GOAL_REPORTS_PER_SECOND = 50.0
+JOB_WEEK = date(2026, 11, 16)
 _worker_renderer: ReportRenderer | None = None
 
 
@@ -36,7 +55,8 @@ def render_both_sizes(data: ReportData) -> int:
     """Render HTML and PDF in a worker; returns the bytes produced."""
     assert _worker_renderer is not None
     report = _worker_renderer.render(data)
-    assert report.html is not None and report.pdf is not None
+    assert report.html is not None
+    assert report.pdf is not None
     return len(report.html.encode()) + len(report.pdf)
 
 
@@ -61,10 +81,13 @@ def pool_rate(reports: Sequence[ReportData], workers: int) -> tuple[float, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--lang", choices=["ko", "en"], default="ko")
+    parser.add_argument("--no-job", dest="job", action="store_false", help="Skip the end-to-end job timing.")
     args = parser.parse_args()
 
     reports = [sample_report_data(f"student-{i:06d}", seed=i, lang=args.lang) for i in range(args.students)]
@@ -82,13 +105,95 @@ def main() -> None:
         ["PDF only", "1 process", f"{pdf_only:.1f}", ""],
         ["HTML + PDF", "1 process (baseline)", f"{both_single:.1f}", "1.00×"],
         ["HTML + PDF", f"pool of {args.workers}", f"{both_pool:.1f}", f"{both_pool / both_single:.2f}×"],
-        ["HTML + PDF", f"pool of {args.workers}, incl. start-up", f"{with_startup:.1f}",
-         f"{with_startup / both_single:.2f}×"],
+        [
+            "HTML + PDF",
+            f"pool of {args.workers}, incl. start-up",
+            f"{with_startup:.1f}",
+            f"{with_startup / both_single:.2f}×",
+        ],
     ]
     print(markdown_table(["formats", "processes", "reports/s", "vs baseline"], rows))
     print(f"average output: {total_bytes / args.students / 1024:.0f} KiB per student (HTML + PDF)")
     verdict = "meets" if both_pool >= GOAL_REPORTS_PER_SECOND else "misses"
     print(f"goal ≥ {GOAL_REPORTS_PER_SECOND:.0f} reports/s on {args.workers} workers: {verdict}")
+    if args.job:
+        time_job(args.students, args.workers, args.lang)
+
+
+WEEK_SQL = (
+    """INSERT INTO mirt_item_params (item_id, model, params)
+       SELECT (100 + n)::text, '2PL', jsonb_build_object('a', 1.0, 'b', b, 'c', 0)
+       FROM unnest(CAST(:bank AS float8[])) WITH ORDINALITY AS bank(b, n)""",
+    """INSERT INTO weekly_kpi (user_id, week_start, kpis)
+       SELECT 'student-' || lpad(u::text, 6, '0'), w, jsonb_build_object(
+           'I_t', round((random() * 0.6 - 0.3)::numeric, 3), 'E_t', round(random()::numeric, 3),
+           'R_t', round(random()::numeric, 3), 'A_t', round(random()::numeric, 3),
+           'P', round(random()::numeric, 3), 'S', round(random()::numeric, 3), 'P_target', 1.0)
+       FROM generate_series(0, :students - 1) u, unnest(ARRAY[:week, :week - 7]) w""",
+    """INSERT INTO mirt_ability_history (user_id, run_id, theta, se, fitted_at)
+       SELECT 'student-' || lpad(u::text, 6, '0'), 'run-' || k, (u % 7) * 0.2 - 0.6 + 0.05 * k, 0.45 - 0.03 * k,
+              (:week - 7 * (7 - k) + 6) + time '22:00'
+       FROM generate_series(0, :students - 1) u, generate_series(0, 7) k""",
+    """INSERT INTO features_topic_daily (user_id, topic_id, date, attempts, correct, theta_estimate, theta_sd)
+       SELECT 'student-' || lpad(u::text, 6, '0'), 'topic-' || t, :week + d, 3 + (u + t + d) % 5,
+              (u + t + d) % 4, ((u + t) % 9) * 0.2 - 0.8, 0.35
+       FROM generate_series(0, :students - 1) u, generate_series(1, 4) t, generate_series(0, 6) d
+       WHERE (u + d) % 3 <> 0""",
+    """INSERT INTO interest_goal (user_id, topic_id, target_level, priority, target_date)
+       SELECT 'student-' || lpad(u::text, 6, '0'), 'topic-1', 1.0, 1, :week + 60
+       FROM generate_series(0, :students - 1) u WHERE u % 10 < 7""",
+    """INSERT INTO attempt_fact (exam_result_id, question_index, question_key, student_id, user_id, item_id,
+                                 correct, response_time_ms, hints, completed_at, session_id, topic_id, exam_id)
+       SELECT md5(u || '-' || d)::uuid, q, (100 + (u * 7 + q * 13) % 600)::text, md5(u::text)::uuid,
+              'student-' || lpad(u::text, 6, '0'), 100 + (u * 7 + q * 13) % 600, q % 3 <> 0, 20000, 0,
+              (:week + d) + time '10:00', u || '-' || d, 'topic-' || (1 + q % 4), 1
+       FROM generate_series(0, :students - 1) u, generate_series(0, 2) d, generate_series(1, 10) q""",
+)
+
+
+def write_week(engine: Engine, students: int) -> None:
+    """A week of what the report reads, for `students` synthetic users, with set-based SQL."""
+    params = {"students": students, "week": JOB_WEEK, "bank": list(sample_item_bank())}
+    with engine.begin() as connection:
+        connection.execute(text("SELECT setseed(0.42)"))
+        for statement in WEEK_SQL:
+            connection.execute(text(statement), params)
+        connection.execute(text("ANALYZE"))
+
+
+def time_job(students: int, workers: int, lang: str) -> None:
+    """generate-weekly-report end to end on a scratch database; prints a table of timings."""
+    timings: dict[str, float] = {}
+    with scratch_database() as engine, tempfile.TemporaryDirectory(prefix="dsreports-") as home:
+        with timed(timings, "write"):
+            write_week(engine, students)
+        url = engine.url.render_as_string(hide_password=False)
+        settings = Settings(database_url=url, dreamseed_home=Path(home), report_lang=lang, s3_bucket=None)
+        with timed(timings, "reads"), engine.connect() as connection:
+            frames = read_frames(connection, ReportPopulation(JOB_WEEK))
+        with timed(timings, "build"):
+            built = list(report_data_by_user(frames, datetime.now(UTC), settings.report_lang))
+        assert len(built) == students
+        with timed(timings, "job"):
+            code = execute(
+                load_job("generate-weekly-report"),
+                settings,
+                engine,
+                run_date=JOB_WEEK + timedelta(days=6),
+                options={"workers": workers},
+            )
+        assert code == EXIT_OK, f"the job exited with {code}"
+        files = sum(1 for _ in Path(home, "reports").rglob("report.*"))
+    rows = [
+        ["write the week (set-based SQL)", f"{timings['write']:.1f}", ""],
+        ["bulk reads (6 statements)", f"{timings['reads']:.2f}", ""],
+        ["ReportData for every student", f"{timings['build']:.2f}", ""],
+        [f"job end to end, --workers {workers}", f"{timings['job']:.1f}", f"{students / timings['job']:.1f}"],
+    ]
+    print(
+        f"\ngenerate-weekly-report, {students} students, HTML + PDF into a local directory ({files} files):"
+    )
+    print(markdown_table(["step", "seconds", "reports/s"], rows))
 
 
 if __name__ == "__main__":
