@@ -24,7 +24,7 @@ def _axes(title: str) -> list[str]:
         f'<rect x="{MARGIN}" y="{MARGIN}" width="{SIZE - 2 * MARGIN}" height="{SIZE - 2 * MARGIN}" '
         'fill="white" stroke="#444"/>',
         f'<line x1="{_x(0)}" y1="{_y(0)}" x2="{_x(1)}" y2="{_y(1)}" stroke="#999" stroke-dasharray="4 4"/>',
-        f'<text x="{SIZE / 2}" y="{MARGIN / 2}" text-anchor="middle" font-size="14">{escape(title)}</text>',
+        f'<text x="{SIZE / 2}" y="{MARGIN / 2}" text-anchor="middle" font-size="12">{escape(title)}</text>',
         f'<text x="{SIZE / 2}" y="{SIZE - 14}" text-anchor="middle" font-size="12">mean forecast</text>',
         f'<text x="16" y="{SIZE / 2}" text-anchor="middle" font-size="12" '
         f'transform="rotate(-90 16 {SIZE / 2})">observed rate</text>',
