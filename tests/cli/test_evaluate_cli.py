@@ -50,7 +50,13 @@ def test_evaluate_replays_the_pipeline_and_writes_the_report(
     )
     assert result.exit_code == 0, result.output
     report = (out / "report.md").read_text("utf-8")
-    for heading in ("## Goals", "## Choices", "## S (churn risk)", "## P (goal attainment)", "Reliability tables"):
+    for heading in (
+        "## Goals",
+        "## Choices",
+        "## S (churn risk)",
+        "## P (goal attainment)",
+        "Reliability tables",
+    ):
         assert heading in report
     assert "| S_v1 | held-out weeks |" in report
     metrics = json.loads((out / "metrics.json").read_text("utf-8"))
