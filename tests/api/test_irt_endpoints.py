@@ -146,3 +146,15 @@ def test_score_rows_must_match_the_items(base_url: str) -> None:
 
 def test_the_service_needs_no_database_for_irt(base_url: str) -> None:
     assert httpx.get(base_url + "/healthz").json()["database"] == "unreachable"
+
+
+def test_item_priors_are_honoured(base_url: str) -> None:
+    plain = httpx.post(base_url + "/irt/calibrate", json={"responses": ROWS, "item_ids": ITEMS}).json()
+    tight = {"a": {"mean_log": 0.0, "sd_log": 0.05}}
+    shrunk = httpx.post(
+        base_url + "/irt/calibrate", json={"responses": ROWS, "item_ids": ITEMS, "priors": tight}
+    ).json()
+    a_plain = np.array([p["a"] for p in items_of(plain).values()])
+    a_shrunk = np.array([p["a"] for p in items_of(shrunk).values()])
+    assert np.abs(np.log(a_shrunk)).max() < np.abs(np.log(a_plain)).max()
+    assert np.abs(np.log(a_shrunk)).max() < 0.15

@@ -166,3 +166,86 @@ def test_a_sharded_run_is_refused(
     assert execute(JOB, settings, platform, run_date=END, shard=Shard(0, 2)) == EXIT_FAILED
     assert "cannot be sharded" in capsys.readouterr().out
     assert frame(platform, "SELECT count(*) AS n FROM mirt_item_params")["n"][0] == 0
+
+
+def fit_meta(engine: Engine) -> pd.DataFrame:
+    return frame(engine, "SELECT run_id, model_spec, metrics FROM mirt_fit_meta ORDER BY run_id")
+
+
+def test_topic_subject_and_cap_filters_really_filter(
+    platform: Engine,
+    settings: Settings,
+    synthetic: tuple[SynthPlatform, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    window = answers(synthetic[0])
+    window = window[window["day"] >= END - dt.timedelta(days=29)]
+    topic = sorted(window["topic_id"].unique())[0]
+    by_topic = settings.model_copy(update={"mirt_topic_id": topic})
+    assert execute(JOB, by_topic, platform, run_date=END) == EXIT_OK
+    meta = fit_meta(platform)
+    assert meta["run_id"].tolist() == [f"mirt-2PL-v1-2026-11-20-topic:{topic}"]
+    assert meta["metrics"][0]["n_obs"] == int((window["topic_id"] == topic).sum())
+    topics = frame(platform, "SELECT DISTINCT topic_id FROM student_topic_theta")
+    assert topics["topic_id"].tolist() == [topic]
+
+    capped = settings.model_copy(update={"mirt_max_obs": 5000})
+    assert execute(JOB, capped, platform, run_date=END) == EXIT_OK
+    assert fit_meta(platform).set_index("run_id").loc["mirt-2PL-v1-2026-11-20", "metrics"]["n_obs"] == 5000
+
+    capsys.readouterr()
+    elsewhere = settings.model_copy(update={"mirt_subject_id": 999})
+    assert execute(JOB, elsewhere, platform, run_date=END) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "[INFO] Loaded 0 observations from attempt VIEW" in out
+    assert "No observations found; exiting." in out
+
+
+def test_question_meta_is_updated_on_request_and_anchors_are_left_alone(
+    platform: Engine, settings: Settings
+) -> None:
+    before = frame(
+        platform, 'SELECT id, meta FROM question WHERE meta @> \'{"tags": ["anchor"]}\' ORDER BY id'
+    )
+    assert (
+        execute(JOB, settings.model_copy(update={"irt_update_question_meta": True}), platform, run_date=END)
+        == 0
+    )
+    after = frame(
+        platform, 'SELECT id, meta FROM question WHERE meta @> \'{"tags": ["anchor"]}\' ORDER BY id'
+    )
+    assert after.equals(before)
+    items = item_parameters(platform)
+    meta = frame(
+        platform, "SELECT id, meta->'irt' AS irt FROM question WHERE NOT meta @> '{\"tags\": [\"anchor\"]}'"
+    )
+    assert len(meta) == (items["status"] != "anchor").sum()
+    for row in meta.itertuples():
+        assert row.irt["b"] == items.loc[row.id, "b"]
+        assert (row.irt["model"], row.irt["version"]) == ("2PL", "v1")
+
+
+def test_recalibrate_frees_earlier_items_but_not_anchors(platform: Engine, settings: Settings) -> None:
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    assert execute(JOB, settings, platform, run_date=NEXT, options={"recalibrate": True}) == EXIT_OK
+    meta = fit_meta(platform).set_index("run_id").loc["mirt-2PL-v1-2026-11-21"]
+    assert meta["model_spec"]["recalibrate"] is True
+    assert set(meta["metrics"]["items_by_status"]) <= {"anchor", "estimated", "extreme"}
+    assert meta["metrics"]["items_by_status"]["anchor"] == 8
+    assert meta["metrics"]["drift"]["n_shared"] > 40
+
+
+def test_the_alerting_figures_are_exported(platform: Engine, settings: Settings) -> None:
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    metrics = frame(platform, "SELECT metrics FROM job_runs WHERE job = 'mirt-calibrate'")["metrics"][0]
+    for name in (
+        "converged",
+        "mean_item_drift",
+        "loglik",
+        "iterations",
+        "n_obs",
+        "read_seconds",
+        "write_seconds",
+    ):
+        assert f"calibration_{name}" in metrics, name
+    assert metrics["calibration_converged"] == 1.0

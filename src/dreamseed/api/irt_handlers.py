@@ -16,9 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from dreamseed.api.schemas import CalibrateRequest, ScoreRequest
+from dreamseed.api.schemas import CalibrateRequest, PriorsIn, ScoreRequest
 from dreamseed.irt import (
+    BetaPrior,
     ItemParameters,
+    LogNormalPrior,
+    NormalPrior,
+    Priors,
     Responses,
     calibrate,
     mean_sigma_linking,
@@ -62,13 +66,26 @@ def _anchor_items(request: CalibrateRequest, fixed: bool) -> ItemParameters:
     )
 
 
+def priors_of(given: PriorsIn | None) -> Priors:
+    """The engine's priors from the request (default: the engine's, i.e. none but c in a 3PL)."""
+    if given is None:
+        return Priors()
+    c = BetaPrior() if "c" not in given.model_fields_set else None
+    if given.c is not None:
+        c = BetaPrior(given.c.alpha, given.c.beta)
+    a = None if given.a is None else LogNormalPrior(given.a.mean_log, given.a.sd_log)
+    b = None if given.b is None else NormalPrior(given.b.mean, given.b.sd)
+    return Priors(c=c, a=a, b=b)
+
+
 def calibrate_answer(request: CalibrateRequest, now: datetime | None = None) -> dict[str, Any]:
     """The Plumber answer: status, fit_meta (run_id, model_spec, linking_constants, metrics),
     item_params and abilities."""
     responses = responses_of(request)
     fixed, reference = _anchor_items(request, True), _anchor_items(request, False)
     held = fixed.subset(responses.item_ids)
-    result = calibrate(responses, request.model, fixed_items=held if len(held) else None)
+    fixed_items = held if len(held) else None
+    result = calibrate(responses, request.model, fixed_items=fixed_items, priors=priors_of(request.priors))
     items, abilities = result.items, result.abilities
     mean, sd = result.population_mean, result.population_sd
     linking = None

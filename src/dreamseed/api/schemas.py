@@ -60,6 +60,30 @@ class Anchor(_Body):
     fixed: bool = Field(True, description="Held at these values (else only a linking reference).")
 
 
+class LogNormalIn(_Body):
+    mean_log: Finite = 0.0
+    sd_log: Finite = Field(0.5, gt=0)
+
+
+class NormalIn(_Body):
+    mean: Finite = 0.0
+    sd: Finite = Field(2.0, gt=0)
+
+
+class BetaIn(_Body):
+    alpha: Finite = Field(5.0, ge=1)
+    beta: Finite = Field(17.0, ge=1)
+
+
+class PriorsIn(_Body):
+    """Item priors (Bayes-modal estimation); absent = maximum likelihood, except the 3PL's Beta(5, 17)
+    on c, which stays unless ``c`` is given (null removes it). An extension: R ignores it."""
+
+    a: LogNormalIn | None = Field(None, description="log a ~ Normal(mean_log, sd_log²).")
+    b: NormalIn | None = Field(None, description="b ~ Normal(mean, sd²).")
+    c: BetaIn | None = Field(None, description="c ~ Beta(alpha, beta) (3PL only).")
+
+
 def _check_matrix(rows: list[list[Answer]], width: int | None, name: str) -> None:
     widths = {len(row) for row in rows}
     if len(widths) > 1:
@@ -77,6 +101,7 @@ class CalibrateRequest(_Body):
     item_ids: list[Id] | None = Field(None, description="Column ids of `responses` (default item_1..item_J).")
     model: ModelName = "2PL"
     anchors: list[Anchor] = Field(default_factory=list)
+    priors: PriorsIn | None = None
 
     @model_validator(mode="after")
     def _shapes(self) -> CalibrateRequest:

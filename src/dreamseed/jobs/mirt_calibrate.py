@@ -34,6 +34,7 @@ from dreamseed.api.client import IrtServiceClient, RetryPolicy, calibration_requ
 from dreamseed.irt import ItemParameters, Responses, marginal_loglik
 from dreamseed.jobs.calibration_steps import (
     FREEZE_MAX_SE_B,
+    ITEM_PRIORS,
     Fitted,
     ItemPlan,
     finite_json,
@@ -41,6 +42,7 @@ from dreamseed.jobs.calibration_steps import (
     fit_metrics,
     item_rows,
     plan_items,
+    priors_request,
     responses_of,
     topic_thetas,
 )
@@ -80,7 +82,8 @@ def fit_remote(
     with IrtServiceClient(
         base_url, token=token, timeout=settings.r_irt_timeout_secs, retry=policy, on_retry=on_retry
     ) as client:
-        remote = parse_calibration(client.calibrate(calibration_request(observations, model, anchors)))
+        request = calibration_request(observations, model, anchors) | {"priors": priors_request(ITEM_PRIORS)}
+        remote = parse_calibration(client.calibrate(request))
     items = ItemParameters(**{**remote.items.__dict__, "item_id": remote.items.item_id.astype("int64")})
     meta = remote.fit_meta
     linking = meta.get("linking_constants") or (meta.get("model_spec") or {}).get("linking_constants")
