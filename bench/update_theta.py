@@ -149,12 +149,13 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     rows = []
     with scratch_database() as engine:
         populate(engine, args.users, args.attempts, args.items)
         port = free_port()
-        server = start_server(engine.url.render_as_string(hide_password=False), port)
+        server = start_server(engine.url.render_as_string(hide_password=False), port, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             latencies(base, 4, 200, "update", args.users)  # warm-up: connections, item bank, caches
@@ -182,7 +183,7 @@ def main() -> None:
             server.wait(timeout=30)
     print(
         f"{args.users} users × {args.attempts} answers (last 25 days), {args.items} calibrated items, "
-        f"{args.requests} requests per cell; server: `dreamseed serve` (1 uvicorn process); machine: {machine()}"
+        f"{args.requests} requests per cell; server: `dreamseed serve --workers {args.workers}`; machine: {machine()}"
     )
     print(
         markdown_table(

@@ -17,8 +17,15 @@ from dreamseed.cli.context import database, friendly_errors, load_settings
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     help="uvicorn's log level (access lines at info).",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes (each with its own item cache and connection pool).",
+)
 @friendly_errors
-def serve(host: str, port: int, log_level: str) -> None:
+def serve(host: str, port: int, log_level: str, workers: int) -> None:
     """Serve the HTTP API with uvicorn until interrupted.
 
     Endpoints: POST /irt/calibrate and /irt/score (the original R Plumber contract),
@@ -33,6 +40,9 @@ def serve(host: str, port: int, log_level: str) -> None:
 
     settings = load_settings()
     with database(settings) as engine:
-        app = create_app(settings, engine)
-        click.echo(f"dreamseed serve: http://{host}:{port} (docs at /docs)", err=True)
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        click.echo(f"dreamseed serve: http://{host}:{port} (docs at /docs), {workers} worker(s)", err=True)
+        if workers == 1:
+            uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=log_level)
+        else:  # each worker process builds its app from the same environment
+            factory = "dreamseed.api.app:create_app"
+            uvicorn.run(factory, factory=True, host=host, port=port, log_level=log_level, workers=workers)
