@@ -199,6 +199,7 @@ def time_job(students: int, workers: int, lang: str) -> None:
         with timed(timings, "build"):
             built = list(report_data_by_user(frames, datetime.now(UTC), settings.report_lang))
         assert len(built) == students
+        cpu_before = os.times()
         with timed(timings, "job"):
             code = execute(
                 load_job("generate-weekly-report"),
@@ -208,12 +209,19 @@ def time_job(students: int, workers: int, lang: str) -> None:
                 options={"workers": workers},
             )
         assert code == EXIT_OK, f"the job exited with {code}"
+        cpu_after = os.times()  # the pool's workers are reaped by now, so children's times count
+        job_cpu = sum(cpu_after[:4]) - sum(cpu_before[:4])
         files = sum(1 for _ in Path(home, "reports").rglob("report.*"))
     rows = [
         ["write the week (set-based SQL)", f"{timings['write']:.1f}", ""],
         ["bulk reads (6 statements)", f"{timings['reads']:.2f}", ""],
         ["ReportData for every student", f"{timings['build']:.2f}", ""],
         [f"job end to end, --workers {workers}", f"{timings['job']:.1f}", f"{students / timings['job']:.1f}"],
+        [
+            f"job CPU time (job + workers; {workers} cores' worth of reports/s)",
+            f"{job_cpu:.1f}",
+            f"{workers * students / job_cpu:.1f}",
+        ],
     ]
     print(
         f"\ngenerate-weekly-report, {students} students, HTML + PDF into a local directory ({files} files):"

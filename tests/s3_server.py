@@ -156,6 +156,9 @@ def running_s3_server(directory: Path) -> Iterator[S3Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        for port in ports.values():  # weed puts some gRPC sockets in /tmp whatever TMPDIR says
+            for leftover in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ from sqlalchemy import Connection
 from dreamseed.jobs.command import main
 from dreamseed.jobs.report_inputs import WeeklyReportFrames, report_data_by_user
 from dreamseed.jobs.report_pool import (
+    GIVE_UP_AFTER,
+    NOT_ATTEMPTED,
     RenderSettings,
     UserOutcome,
     progress_bar,
@@ -158,6 +160,9 @@ def _log_outcomes(context: JobContext, outcomes: list[UserOutcome]) -> None:
         log.error(f"user={outcome.user_id} error={'; '.join(outcome.errors)}")
     if len(failed) > SHOWN_ERRORS:
         log.error(f"... and {len(failed) - SHOWN_ERRORS} more users failed")
+    skipped = sum(outcome.errors[0].startswith(NOT_ATTEMPTED) for outcome in failed)
+    if skipped:
+        log.error(f"Gave up after {GIVE_UP_AFTER} failed reports in a row: {skipped} reports not attempted")
 
 
 def _result(outcomes: list[UserOutcome], missing: int, week_start: date) -> JobResult:

@@ -38,6 +38,9 @@ MAX_CHUNK = 25
 IN_FLIGHT_PER_WORKER = 3
 SMALL_RUN = 12
 """Runs of at most this many reports render in this process (a worker starts in ~1–2 s)."""
+GIVE_UP_AFTER = 50
+"""Failed reports in a row after which the rest of the run is not attempted."""
+NOT_ATTEMPTED = "not attempted"
 
 
 @dataclass(frozen=True)
@@ -164,46 +167,77 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda steps: progress.advance(task, steps)
 
 
+class Outcomes:
+    """The outcomes so far; gives up after `give_up_after` failed users in a row (a store that is
+    down or refuses our credentials would otherwise cost every remaining report its retries)."""
+
+    def __init__(self, give_up_after: int, advance: Callable[[int], None]) -> None:
+        self.give_up_after = give_up_after
+        self.advance = advance
+        self.recorded: list[UserOutcome] = []
+        self.failures_in_a_row = 0
+
+    @property
+    def gave_up(self) -> bool:
+        return self.failures_in_a_row >= self.give_up_after
+
+    def add(self, outcomes: Iterable[UserOutcome]) -> None:
+        for outcome in outcomes:
+            self.recorded.append(outcome)
+            self.failures_in_a_row = 0 if outcome.ok else self.failures_in_a_row + 1
+            self.advance(1)
+
+    def not_attempted(self, reports: Iterable[ReportData]) -> list[UserOutcome]:
+        """Every remaining report, failed without an attempt; returns all outcomes."""
+        reason = f"{NOT_ATTEMPTED}: gave up after {self.give_up_after} failed reports in a row"
+        self.add(UserOutcome(data.user_id, errors=(reason,)) for data in reports)
+        return self.recorded
+
+
 def render_and_store(
     reports: Iterable[ReportData],
     total: int,
     settings: RenderSettings,
     workers: int,
     advance: Callable[[int], None] = lambda _n: None,
+    give_up_after: int = GIVE_UP_AFTER,
 ) -> list[UserOutcome]:
-    """Render and store ``total`` reports on ``workers`` processes; one outcome per report."""
+    """Render and store ``total`` reports on ``workers`` processes; one outcome per report, in
+    completion order. After ``give_up_after`` failed reports in a row the rest are not attempted."""
+    outcomes = Outcomes(give_up_after, advance)
+    remaining = iter(reports)
     if workers <= 1 or total <= SMALL_RUN:
         worker = ReportWorker(settings)
-        outcomes = []
-        for data in reports:
-            outcomes.append(worker.outcome(data))
-            advance(1)
-        return outcomes
-    return _pool_outcomes(reports, total, settings, workers, advance)
+        for data in remaining:
+            outcomes.add([worker.outcome(data)])
+            if outcomes.gave_up:
+                break
+        return outcomes.not_attempted(remaining)
+    return _pool_outcomes(remaining, total, settings, workers, outcomes)
 
 
 def _pool_outcomes(
-    reports: Iterable[ReportData],
-    total: int,
-    settings: RenderSettings,
-    workers: int,
-    advance: Callable[[int], None],
+    reports: Iterator[ReportData], total: int, settings: RenderSettings, workers: int, outcomes: Outcomes
 ) -> list[UserOutcome]:
     chunks = chunked(reports, chunk_size(total, workers))
-    outcomes: list[UserOutcome] = []
     context = multiprocessing.get_context("spawn")
+    pending: dict[Future[list[UserOutcome]], list[ReportData]] = {}
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=start_worker, initargs=(settings,)
     ) as pool:
-        pending: set[Future[list[UserOutcome]]] = set()
         for chunk in itertools.chain(chunks, [None]):
             if chunk is not None:
-                pending.add(pool.submit(worker_outcomes, chunk))
+                pending[pool.submit(worker_outcomes, chunk)] = chunk
             limit = workers * IN_FLIGHT_PER_WORKER if chunk is not None else 0
-            while len(pending) > limit:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while len(pending) > limit and not outcomes.gave_up:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    finished = future.result()
-                    outcomes.extend(finished)
-                    advance(len(finished))
-    return outcomes
+                    del pending[future]
+                    outcomes.add(future.result())
+            if outcomes.gave_up:
+                break
+        cancelled = [data for future, chunk in pending.items() if future.cancel() for data in chunk]
+        for future in pending:
+            if not future.cancelled():
+                outcomes.add(future.result())
+    return outcomes.not_attempted(itertools.chain(cancelled, reports))
