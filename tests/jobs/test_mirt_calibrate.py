@@ -249,3 +249,20 @@ def test_the_alerting_figures_are_exported(platform: Engine, settings: Settings)
     ):
         assert f"calibration_{name}" in metrics, name
     assert metrics["calibration_converged"] == 1.0
+
+
+def test_without_anchors_a_refit_is_linked_back_to_the_earlier_scale(
+    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, Path]
+) -> None:
+    with platform.begin() as connection:
+        connection.execute(text("UPDATE question SET meta = '{}'::jsonb"))
+    assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
+    assert execute(JOB, settings, platform, run_date=NEXT, options={"recalibrate": True}) == EXIT_OK
+    meta = fit_meta(platform).set_index("run_id").loc["mirt-2PL-v1-2026-11-21"]
+    linking = meta["model_spec"]["linking_constants"]
+    assert linking["applied"] is True
+    assert linking["method"] == "stocking_lord"
+    assert linking["n_anchors_used"] == 60
+    before, after = thetas(platform, "mirt-2PL-v1-2026-11-20"), thetas(platform, "mirt-2PL-v1-2026-11-21")
+    shared = before.index.intersection(after.index)
+    assert (after.loc[shared] - before.loc[shared]).abs().median() < 0.05

@@ -12,7 +12,12 @@ Scale continuity (which items are held fixed):
   an all-right/all-wrong item), so θ of day D is on the scale of day D − 1. Imprecise ones are
   re-estimated with the new window, as are new items. ``--recalibrate`` frees every non-anchor item;
 - when nothing in the window is fixed but ≥ 2 items have earlier parameters, the fresh calibration
-  is moved onto the earlier scale by Stocking–Lord linking (the constants are stored).
+  is moved onto the earlier scale by Stocking–Lord linking (the constants are stored);
+- items with meta.irt but no ``anchor`` tag (e.g. imported, or written back with
+  IRT_UPDATE_QUESTION_META) are not held: they are the reference of the reported linking constants
+  when no earlier run knows the re-estimated items.
+Items are estimated Bayes-modal with log a ~ N(0, 0.5²) (``ITEM_PRIORS``): a 30-day window leaves
+many items with few answers.
 
 Calibrates in-process with the IRT engine, or with the remote service at R_IRT_BASE_URL (the R
 Plumber contract; timeouts, MIRT_MAX_RETRIES retries with exponential backoff). Writes item
