@@ -4,14 +4,14 @@ filters, and the shared job rules."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from tests.factories import table_fingerprints
-from tests.jobs.calibration_data import END, answers, load_platform, written_platform
+from tests.jobs.calibration_data import END, answers, clone, loaded_template, written_platform
 
 from dreamseed.jobs.registry import load_job
 from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
@@ -24,14 +24,25 @@ NEXT = END + dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[SynthPlatform, Path]:
+def synthetic(
+    tmp_path_factory: pytest.TempPathFactory, admin_url: str, template_url: str
+) -> Iterator[tuple[SynthPlatform, str]]:
+    """The platform, and a template database holding it (loaded once per module)."""
     out = tmp_path_factory.mktemp("calibration-platform")
-    return written_platform(out), out
+    platform = written_platform(out)
+    with loaded_template(admin_url, str(make_url(template_url).database), out) as name:
+        yield platform, name
 
 
 @pytest.fixture
-def platform(engine: Engine, synthetic: tuple[SynthPlatform, Path]) -> Engine:
-    load_platform(engine, synthetic[1])
+def database_url(admin_url: str, synthetic: tuple[SynthPlatform, str]) -> Iterator[str]:
+    """Overrides the shared fixture: every test starts from a clone of the loaded platform."""
+    with clone(admin_url, synthetic[1]) as url:
+        yield url
+
+
+@pytest.fixture
+def platform(engine: Engine) -> Engine:
     return engine
 
 
@@ -44,7 +55,7 @@ def frame(engine: Engine, query: str, **params: object) -> pd.DataFrame:
 def test_a_run_writes_items_abilities_topics_and_fit_metrics(
     platform: Engine,
     settings: Settings,
-    synthetic: tuple[SynthPlatform, Path],
+    synthetic: tuple[SynthPlatform, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
@@ -84,7 +95,7 @@ def test_a_run_writes_items_abilities_topics_and_fit_metrics(
 
 
 def test_parameters_recover_the_truth_and_anchors_stay_exact(
-    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, Path]
+    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, str]
 ) -> None:
     assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
     items = item_parameters(platform)
@@ -111,7 +122,7 @@ def thetas(engine: Engine, run_id: str) -> pd.Series:
 
 
 def test_consecutive_days_keep_one_scale(
-    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, Path]
+    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, str]
 ) -> None:
     assert execute(JOB, settings, platform, run_date=END) == EXIT_OK
     first_items = item_parameters(platform)
@@ -175,7 +186,7 @@ def fit_meta(engine: Engine) -> pd.DataFrame:
 def test_topic_subject_and_cap_filters_really_filter(
     platform: Engine,
     settings: Settings,
-    synthetic: tuple[SynthPlatform, Path],
+    synthetic: tuple[SynthPlatform, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     window = answers(synthetic[0])
@@ -252,7 +263,7 @@ def test_the_alerting_figures_are_exported(platform: Engine, settings: Settings)
 
 
 def test_without_anchors_a_refit_is_linked_back_to_the_earlier_scale(
-    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, Path]
+    platform: Engine, settings: Settings, synthetic: tuple[SynthPlatform, str]
 ) -> None:
     with platform.begin() as connection:
         connection.execute(text("UPDATE question SET meta = '{}'::jsonb"))

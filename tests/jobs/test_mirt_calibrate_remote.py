@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tests.api.server import serving
 from tests.factories import table_fingerprints
-from tests.jobs.calibration_data import END, load_platform, written_platform
+from tests.jobs.calibration_data import END, clone, loaded_template, written_platform
 
 from dreamseed.api.app import create_app
 from dreamseed.jobs.registry import load_job
@@ -48,14 +47,25 @@ class Flaky:
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[SynthPlatform, Path]:
+def synthetic(
+    tmp_path_factory: pytest.TempPathFactory, admin_url: str, template_url: str
+) -> Iterator[tuple[SynthPlatform, str]]:
+    """The platform, and a template database holding it (loaded once per module)."""
     out = tmp_path_factory.mktemp("calibration-platform")
-    return written_platform(out), out
+    platform = written_platform(out)
+    with loaded_template(admin_url, str(make_url(template_url).database), out) as name:
+        yield platform, name
 
 
 @pytest.fixture
-def platform(engine: Engine, synthetic: tuple[SynthPlatform, Path]) -> Engine:
-    load_platform(engine, synthetic[1])
+def database_url(admin_url: str, synthetic: tuple[SynthPlatform, str]) -> Iterator[str]:
+    """Overrides the shared fixture: every test starts from a clone of the loaded platform."""
+    with clone(admin_url, synthetic[1]) as url:
+        yield url
+
+
+@pytest.fixture
+def platform(engine: Engine) -> Engine:
     return engine
 
 

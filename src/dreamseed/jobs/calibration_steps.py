@@ -163,23 +163,27 @@ def link_to_previous(fitted: Fitted, plan: ItemPlan) -> Fitted:
 
 
 def topic_thetas(observations: pd.DataFrame, items: ItemParameters, mean: float, sd: float) -> pd.DataFrame:
-    """EAP θ and posterior SD per (user, topic) with the run's items: user_id, topic_id, theta, se."""
+    """EAP θ and posterior SD per (user, topic) with the run's items: user_id, topic_id, theta, se,
+    sorted by user and topic. Each (user, topic) pair is scored as one respondent in one sparse pass."""
     answered = observations[observations["topic_id"].notna()]
     if answered.empty:
         return pd.DataFrame({"user_id": [], "topic_id": [], "theta": [], "se": []})
-    groups = answered.groupby(["user_id", "topic_id"], sort=True)
-    codes, keys = groups.ngroup().to_numpy(), groups.size().index
-    responses = Responses.from_long(codes, answered["item_id"].to_numpy(), answered["correct"].to_numpy())
+    user_codes, users = pd.factorize(answered["user_id"], sort=True)
+    topic_codes, topics = pd.factorize(answered["topic_id"], sort=True)
+    pairs = user_codes.astype(np.int64) * len(topics) + topic_codes
+    item_ids = answered["item_id"].to_numpy()
+    order = np.lexsort((item_ids, pairs))  # a canonical row order: same answers, same sums
+    responses = Responses.from_long(pairs[order], item_ids[order], answered["correct"].to_numpy()[order])
     scored = score(responses, items, "EAP", prior_mean=mean, prior_sd=sd)
-    scored_keys = keys[scored.user_id.astype(np.int64)]
+    pair = scored.user_id.astype(np.int64)
     return pd.DataFrame(
         {
-            "user_id": scored_keys.get_level_values(0),
-            "topic_id": scored_keys.get_level_values(1),
+            "user_id": np.asarray(users, dtype=object)[pair // len(topics)],
+            "topic_id": np.asarray(topics, dtype=object)[pair % len(topics)],
             "theta": scored.theta,
             "se": scored.se,
         }
-    ).sort_values(["user_id", "topic_id"], ignore_index=True)
+    )
 
 
 def item_rows(fitted: Fitted, plan: ItemPlan, responses: Responses, model: str) -> pd.DataFrame:

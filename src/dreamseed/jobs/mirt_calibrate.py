@@ -127,6 +127,7 @@ def run(context: JobContext) -> JobResult:
             topic_id=settings.mirt_topic_id,
             subject_id=settings.mirt_subject_id,
             max_obs=settings.mirt_max_obs,
+            with_times=settings.r_irt_base_url is not None,
         )
         log.info(
             f"Loaded {len(observations)} observations from attempt VIEW ({first_day} to {day}{_filters(settings)})"

@@ -29,11 +29,13 @@ def read_observations(
     topic_id: str | None = None,
     subject_id: int | None = None,
     max_obs: int = 0,
+    with_times: bool = True,
 ) -> pd.DataFrame:
     """Answers completed on UTC days first_day..last_day (optionally one topic / one exam_id).
 
     With ``max_obs`` > 0 only the most recent ``max_obs`` answers are kept. Columns: user_id (str),
-    item_id (int64), topic_id (str or None), correct (int8 0/1), completed_epoch (float, Unix s).
+    item_id (int64), topic_id (str or None), correct (int8 0/1), and with ``with_times``
+    completed_epoch (float, Unix s).
     """
     filters = ""
     if topic_id is not None:
@@ -45,9 +47,9 @@ def read_observations(
         if max_obs > 0
         else ""
     )
+    times = ", extract(epoch FROM a.completed_at) AS completed_epoch" if with_times else ""
     query = f"""
-        SELECT a.user_id, a.item_id, a.topic_id, a.correct::int AS correct,
-               extract(epoch FROM a.completed_at) AS completed_epoch
+        SELECT a.user_id, a.item_id, a.topic_id, a.correct::int AS correct{times}
         FROM attempt_fact a
         WHERE a.completed_at >= :start AND a.completed_at < :end{filters}{cap}
     """
@@ -62,13 +64,8 @@ def read_observations(
         connection,
         query,
         params,
-        dtype={
-            "user_id": str,
-            "item_id": "int64",
-            "topic_id": str,
-            "correct": "int8",
-            "completed_epoch": "float64",
-        },
+        dtype={"user_id": str, "item_id": "int64", "topic_id": str, "correct": "int8"}
+        | ({"completed_epoch": "float64"} if with_times else {}),
     )
     frame["topic_id"] = frame["topic_id"].astype(object).where(frame["topic_id"].notna(), None)
     return frame
