@@ -93,18 +93,19 @@ def record_online_theta(
     fitted_at: datetime,
 ) -> None:
     """Append (or, for the same run_id, replace) a θ history row with source 'online' and move
-    mirt_ability forward unless it already holds something newer; one statement.
+    mirt_ability forward unless it already holds something newer: one atomic statement, so it can
+    run on an autocommit connection (one round trip).
 
-    The transaction commits without waiting for the WAL flush (``synchronous_commit = off`` for this
-    transaction only): a database crash may lose the last few hundred milliseconds of online
-    updates, never corrupt them, and θ is recomputed from the attempts at the next session or
-    calibration. That halves the call's latency.
+    It commits without waiting for the WAL flush (``synchronous_commit`` off for this transaction
+    only): a database crash may lose the last few hundred milliseconds of online updates, never
+    corrupt them, and θ is recomputed from the attempts at the next session or calibration. That
+    halves the call's latency.
     """
-    connection.execute(text("SET LOCAL synchronous_commit TO off"))
     connection.execute(
         text(
             """
-            WITH history AS (
+            WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting),
+            history AS (
                 INSERT INTO mirt_ability_history (user_id, run_id, theta, se, model, version, source, fitted_at)
                 VALUES (:user_id, :run_id, :theta, :se, :model, :version, 'online', :fitted_at)
                 ON CONFLICT (user_id, run_id) DO UPDATE SET theta = EXCLUDED.theta, se = EXCLUDED.se,
@@ -112,7 +113,7 @@ def record_online_theta(
                     fitted_at = EXCLUDED.fitted_at
             )
             INSERT INTO mirt_ability (user_id, version, theta, se, model, run_id, fitted_at)
-            VALUES (:user_id, :version, :theta, :se, :model, :run_id, :fitted_at)
+            SELECT :user_id, :version, :theta, :se, :model, :run_id, :fitted_at FROM async_commit
             ON CONFLICT (user_id, version) DO UPDATE SET theta = EXCLUDED.theta, se = EXCLUDED.se,
                 model = EXCLUDED.model, run_id = EXCLUDED.run_id, fitted_at = EXCLUDED.fitted_at
             WHERE mirt_ability.fitted_at <= EXCLUDED.fitted_at

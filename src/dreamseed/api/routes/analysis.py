@@ -28,7 +28,8 @@ def update_theta(body: UpdateThetaRequest, service: Service) -> dict[str, Any]:
     """θ and SE of the user now, or `status: noop` with a message when nothing can be scored."""
     version = body.version or service.settings.mirt_version
     now = datetime.now(UTC)
-    with service.engine.begin() as connection:
+    # Autocommit: the read needs no transaction and the write is one atomic statement.
+    with service.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         bank = service.item_banks.get(connection, version, body.model)
         if bank.scorer is None:
             return _noop(
