@@ -159,9 +159,13 @@ def chunk_size(total: int, workers: int) -> int:
 
 @contextmanager
 def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr (drawn only on a terminal); yields ``advance(n)``."""
+    """A rich progress bar on stderr (only on a terminal: logs stay clean); yields ``advance(n)``."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _steps: None
+        return
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    progress = Progress(*columns, console=Console(stderr=True), transient=True)
+    progress = Progress(*columns, console=console, transient=True)
     task = progress.add_task(label, total=total)
     with progress:
         yield lambda steps: progress.advance(task, steps)
