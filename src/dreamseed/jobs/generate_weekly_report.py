@@ -8,7 +8,10 @@ week before, θ history of 8 weeks, topic days, the item bank, items answered, g
 to REPORT_DIR (default DREAMSEED_HOME/reports) or, when S3_BUCKET is set, to that bucket, under
 ``reports/{user_id}/{week_start}/report.{html|pdf}``; report_artifacts gets one row per stored file
 (url = absolute file path, or s3://bucket/key). A file that cannot be stored after retries is not
-recorded and its user counts as failed (exit 1). A dry run reads and renders one sample in memory.
+recorded and its user counts as failed (exit 1); after 50 failed reports in a row the rest are not
+attempted. The report_artifacts rows are written in one transaction after the files: a run killed
+midway leaves files without rows (the previous rows stay), and the next run overwrites both. A dry
+run reads and renders one sample in memory: no files, no rows.
 """
 
 from __future__ import annotations
@@ -203,7 +206,7 @@ JOB = Job(
         "Render each student's weekly report (HTML and/or PDF) for the ISO week containing --week/--date "
         "(default: the previous ISO week) for every user with a weekly_kpi row that week, in parallel, "
         "and store it in REPORT_DIR or the S3_BUCKET under reports/{user_id}/{week_start}/report.{html|pdf}, "
-        "recording each file (url, bytes, sha256) in report_artifacts."
+        "recording each file (url = file path or s3://bucket/key, bytes, sha256) in report_artifacts."
     ),
     run=run,
     default_date=lambda today: monday(today) - timedelta(days=1),
