@@ -111,9 +111,10 @@ def calibrate(
     n_threads: int = 2,
 ) -> Calibration:
     """Calibrate ``model`` on ``responses``; see the module docstring for the treatment of anchors,
-    extreme items and priors. ``tol`` bounds the largest change of any (a, d, logit c) in one EM
-    step (as R mirt's TOL) and ``loglik_tol`` the relative change in log-posterior between SQUAREM
-    cycles; both must hold. ``progress`` is called after every EM iteration.
+    extreme items and priors. ``tol`` bounds the largest change of any a, d or c in one EM step
+    (as R mirt's TOL; c on the probability scale) and ``loglik_tol`` the relative change in the
+    log-posterior between SQUAREM cycles; both must hold. ``progress`` is called after every EM
+    iteration.
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
@@ -132,6 +133,7 @@ def calibrate(
             max_iter=max_iter,
             accelerate=accelerate,
             progress=progress,
+            distance=problem.layout.change,
         )
     finally:
         stepper.close()

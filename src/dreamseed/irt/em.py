@@ -7,7 +7,8 @@ v = x2 − 2x1 + x and α = −‖r‖/‖v‖ (at most −1, at least −step_m
 EM step from x'. If the objective at x' is below the objective at x the extrapolation is dropped
 and the cycle continues from x2, so the objective never decreases between cycles.
 
-Convergence: the largest absolute change of a plain EM step is below ``tol`` *and* the objective
+Convergence: the change of a plain EM step, as measured by ``distance`` (default: the largest
+absolute change of any coordinate), is below ``tol`` *and* the objective
 changed by less than ``objective_tol`` × (1 + |objective|) since the previous cycle (relative, so
 float32 rounding in the E-step of large data sets cannot stall it).
 """
@@ -43,16 +44,29 @@ class EMOutcome:
 Update = Callable[[FloatArray], tuple[FloatArray, float]]
 
 
+Distance = Callable[[FloatArray, FloatArray], float]
+
+
+def largest_change(new: FloatArray, old: FloatArray) -> float:
+    return float(np.max(np.abs(new - old), initial=0.0))
+
+
 class _Counter:
-    def __init__(self, update: Update, max_iter: int, progress: Callable[[IterationInfo], None] | None):
+    def __init__(
+        self,
+        update: Update,
+        max_iter: int,
+        progress: Callable[[IterationInfo], None] | None,
+        distance: Distance,
+    ):
         self.update, self.max_iter, self.progress, self.count = update, max_iter, progress, 0
+        self.distance = distance
 
     def __call__(self, x: FloatArray, accelerated: bool = False) -> tuple[FloatArray, float]:
         new_x, objective = self.update(x)
         self.count += 1
         if self.progress is not None:
-            change = float(np.max(np.abs(new_x - x), initial=0.0))
-            self.progress(IterationInfo(self.count, objective, change, accelerated))
+            self.progress(IterationInfo(self.count, objective, self.distance(new_x, x), accelerated))
         return new_x, objective
 
     @property
@@ -70,13 +84,14 @@ def run_em(
     max_iter: int,
     accelerate: bool = True,
     progress: Callable[[IterationInfo], None] | None = None,
+    distance: Distance = largest_change,
 ) -> EMOutcome:
     """Iterate the EM map from ``x0`` until convergence or ``max_iter`` map evaluations."""
-    step = _Counter(update, max_iter, progress)
+    step = _Counter(update, max_iter, progress, distance)
     x, previous, step_max = x0, -np.inf, 1.0
     while not step.exhausted:
         x1, objective = step(x)
-        change = float(np.max(np.abs(x1 - x), initial=0.0))
+        change = distance(x1, x)
         if change < tol and abs(objective - previous) < objective_tol * (1.0 + abs(objective)):
             return EMOutcome(x1, step.count, True)
         previous = objective

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dreamseed.irt.item_model import logit
+from dreamseed.irt.item_model import logistic, logit
 from dreamseed.irt.mstep import INTERCEPT_BOUND, LOGIT_C_BOUNDS, SLOPE_BOUNDS, ItemArrays
 from dreamseed.irt.parameters import ItemParameters, Priors
 from dreamseed.irt.responses import Responses
@@ -47,6 +47,17 @@ class ParameterLayout:
             gamma[f] = x[k + n : k + 2 * n]
         mean, sd = (float(x[-2]), float(np.exp(x[-1]))) if self.population else (0.0, 1.0)
         return ItemArrays(a, d, gamma), mean, sd
+
+    def change(self, new: FloatArray, old: FloatArray) -> float:
+        """Largest change between two packed vectors, with logit(c) compared on the c scale (where
+        an unpenalised c drifting towards 0 stops mattering long before its logit stops moving)."""
+        if self.model != "3PL":
+            return float(np.max(np.abs(new - old), initial=0.0))
+        n = int(self.free.sum())
+        gammas = slice(2 * n, 3 * n)
+        rest = np.abs(np.delete(new - old, np.arange(2 * n, 3 * n)))
+        c_change = np.abs(logistic(new[gammas]) - logistic(old[gammas]))
+        return float(max(np.max(rest, initial=0.0), np.max(c_change, initial=0.0)))
 
     def project(self, x: FloatArray) -> FloatArray:
         items, mean, sd = self.unpack(x)
