@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from tests.api.server import serving
 
 from dreamseed import __version__
@@ -151,3 +151,21 @@ def test_metrics_count_requests_by_route(base_url: str) -> None:
     text = httpx.get(base_url + "/metrics").text
     assert 'dreamseed_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
     assert 'dreamseed_http_request_duration_seconds_count{method="POST",route="/irt/score"} 1.0' in text
+
+
+def test_metrics_carry_the_jobs_status_from_job_runs(base_url: str, engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO job_runs (run_id, job, status, started_at, finished_at, processed, failed, duration_ms, metrics) "
+                "VALUES ('r1', 'mirt-calibrate', 'succeeded', now() - interval '2 min', now() - interval '1 min', "
+                '10, 0, 1500, \'{"calibration_converged": 1.0, "calibration_loglik": -123.5}\'), '
+                "('r2', 'mirt-calibrate', 'failed', now(), now(), 0, 0, 200, '{}')"
+            )
+        )
+    text_ = httpx.get(base_url + "/metrics").text
+    assert 'dreamseed_job_last_run_success{job_name="mirt-calibrate"} 0.0' in text_
+    assert 'dreamseed_job_duration_seconds{job_name="mirt-calibrate"} 0.2' in text_
+    assert 'dreamseed_calibration_converged{job_name="mirt-calibrate"} 1.0' in text_
+    assert 'dreamseed_calibration_loglik{job_name="mirt-calibrate"} -123.5' in text_
+    assert 'dreamseed_job_last_success_timestamp_seconds{job_name="mirt-calibrate"}' in text_
