@@ -35,7 +35,7 @@ from dreamseed.storage import ingest
 from dreamseed.storage.frames import copy_out_csv
 from dreamseed.synth import SynthConfig, generate_platform, write_platform
 
-WINDOW_ANSWERS_PER_STUDENT = 86  # measured: 5-week platform, answers in the last 30 days per generated student
+WINDOW_ANSWERS_PER_STUDENT = 86  # measured: answers in the last 30 days per generated student (5 weeks)
 END = dt.date(2026, 11, 1)
 PHASES = ("read", "fit", "score_topics", "fit_metrics", "write")
 
