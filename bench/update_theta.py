@@ -86,10 +86,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     command = [sys.executable, "-m", "dreamseed.cli.main", "serve", "--port", str(port)]
-    command += ["--log-level", "warning", "--workers", str(workers)]
+    command += ["--log-level", "warning"]
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -151,13 +151,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     rows = []
     with scratch_database() as engine:
         populate(engine, args.users, args.attempts, args.items)
         port = free_port()
-        server = start_server(engine.url.render_as_string(hide_password=False), port, args.workers)
+        server = start_server(engine.url.render_as_string(hide_password=False), port)
         base = f"http://127.0.0.1:{port}"
         try:
             latencies(base, 4, 200, "update", args.users)  # warm-up: connections, item bank, caches
@@ -182,7 +181,7 @@ def main() -> None:
                         f"{u50 * 1000:.1f} / {u99 * 1000:.1f}",
                         f"{u50 / h50:.2f} / {u99 / h99:.2f}",
                         f"{hrate:,.0f} / {urate:,.0f}",
-                        f"{u_inside * 1000:.1f}" if args.workers == 1 else "n/a",
+                        f"{u_inside * 1000:.1f}",
                     ]
                 )
         finally:
@@ -190,7 +189,7 @@ def main() -> None:
             server.wait(timeout=30)
     print(
         f"{args.users} users × {args.attempts} answers (last 25 days), {args.items} calibrated items, "
-        f"{args.requests} requests per cell; server: `dreamseed serve --workers {args.workers}`; machine: {machine()}"
+        f"{args.requests} requests per cell; server: `dreamseed serve` (one process); machine: {machine()}"
     )
     print(
         markdown_table(

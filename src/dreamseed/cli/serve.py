@@ -17,15 +17,8 @@ from dreamseed.cli.context import database, friendly_errors, load_settings
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     help="uvicorn's log level (access lines at info).",
 )
-@click.option(
-    "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Worker processes (each with its own item cache and connection pool).",
-)
 @friendly_errors
-def serve(host: str, port: int, log_level: str, workers: int) -> None:
+def serve(host: str, port: int, log_level: str) -> None:
     """Serve the HTTP API with uvicorn until interrupted.
 
     Endpoints: POST /irt/calibrate and /irt/score (the original R Plumber contract),
@@ -33,6 +26,7 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
     GET /metrics (Prometheus), and the OpenAPI docs at /docs. When R_IRT_INTERNAL_TOKEN is set,
     every endpoint but the health checks and docs needs `Authorization: Bearer <token>`.
     Applies pending database migrations first (embedded PostgreSQL when DATABASE_URL is unset).
+    One process; scale out with more replicas (each keeps its own item cache and connection pool).
     """
     import uvicorn
 
@@ -40,9 +34,5 @@ def serve(host: str, port: int, log_level: str, workers: int) -> None:
 
     settings = load_settings()
     with database(settings) as engine:
-        click.echo(f"dreamseed serve: http://{host}:{port} (docs at /docs), {workers} worker(s)", err=True)
-        if workers == 1:
-            uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=log_level)
-        else:  # each worker process builds its app from the same environment
-            factory = "dreamseed.api.app:create_app"
-            uvicorn.run(factory, factory=True, host=host, port=port, log_level=log_level, workers=workers)
+        click.echo(f"dreamseed serve: http://{host}:{port} (docs at /docs)", err=True)
+        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=log_level)
