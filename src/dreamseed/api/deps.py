@@ -30,7 +30,8 @@ class ServiceState:
         return secret.get_secret_value() if secret is not None and secret.get_secret_value() else None
 
 
-def get_service(request: Request) -> ServiceState:
+async def get_service(request: Request) -> ServiceState:
+    """The state built at startup (async: FastAPI would run a plain function in a worker thread)."""
     service = getattr(request.app.state, "service", None)
     if service is None:
         raise HTTPException(503, "the service is starting")
@@ -41,7 +42,7 @@ def get_service(request: Request) -> ServiceState:
 Service = Annotated[ServiceState, Depends(get_service)]
 
 
-def require_token(request: Request, service: Service) -> None:
+async def require_token(request: Request, service: Service) -> None:
     """`Authorization: Bearer <R_IRT_INTERNAL_TOKEN>` when the token is set: 401 when missing, 403
     when wrong (constant-time comparison)."""
     expected = service.token
