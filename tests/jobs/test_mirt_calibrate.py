@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, make_url, text
-from tests.factories import table_fingerprints
+from tests.factories import at, exam_result, load, question, table_fingerprints
 from tests.jobs.calibration_data import END, answers, clone, loaded_template, written_platform
 
 from dreamseed.jobs.registry import load_job
@@ -277,3 +277,14 @@ def test_without_anchors_a_refit_is_linked_back_to_the_earlier_scale(
     before, after = thetas(platform, "mirt-2PL-v1-2026-11-20"), thetas(platform, "mirt-2PL-v1-2026-11-21")
     shared = before.index.intersection(after.index)
     assert (after.loc[shared] - before.loc[shared]).abs().median() < 0.05
+
+
+def test_a_window_with_nothing_to_estimate_is_not_a_failure(
+    engine: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with engine.begin() as connection:  # this test starts from the loaded platform: empty it
+        connection.execute(text("TRUNCATE exam_results, attempt_fact, question"))
+    load(engine, [exam_result("s1", "u1", at("2026-11-19"), [question(1, True), question(2, True)])])
+    assert execute(JOB, settings, engine, run_date=END) == EXIT_OK
+    assert "[WARN] Nothing to calibrate" in capsys.readouterr().out
+    assert frame(engine, "SELECT count(*) AS n FROM mirt_ability_history")["n"][0] == 0

@@ -124,6 +124,15 @@ def responses_of(observations: pd.DataFrame) -> tuple[Responses, np.ndarray]:
     ), np.asarray(users, dtype=object)
 
 
+def nothing_to_calibrate(responses: Responses, plan: ItemPlan) -> bool:
+    """True when no item is held fixed and every item was answered all right or all wrong (no
+    finite estimate exists, e.g. on a platform's first days)."""
+    if int((plan.fixed.positions(responses.item_ids) >= 0).sum()):
+        return False
+    right, total = responses.correct_per_item()
+    return bool(np.all((right == 0) | (right == total)))
+
+
 def fit_in_process(responses: Responses, users: np.ndarray, model: str, plan: ItemPlan) -> Fitted:
     """The engine's fixed-parameter calibration; abilities keyed by the real user ids."""
     fixed = plan.fixed if len(plan.fixed) else None

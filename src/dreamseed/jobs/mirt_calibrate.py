@@ -46,6 +46,7 @@ from dreamseed.jobs.calibration_steps import (
     fit_in_process,
     fit_metrics,
     item_rows,
+    nothing_to_calibrate,
     plan_items,
     priors_request,
     responses_of,
@@ -155,6 +156,12 @@ def run(context: JobContext) -> JobResult:
         return JobResult(n_users, summary=f"processed={n_users}, failed=0, observations={len(observations)}")
     with _phase(phases, "fit"):
         responses, users = responses_of(observations)
+        if nothing_to_calibrate(responses, plan):
+            log.warn(
+                "Nothing to calibrate: no anchor or earlier item in the window and every item was "
+                "answered all right or all wrong; the previous results stay."
+            )
+            return JobResult(0, summary=f"processed=0, failed=0, observations={len(observations)}")
         if settings.r_irt_base_url:
             fitted = fit_remote(settings, observations, responses, model, plan, log)
         else:
