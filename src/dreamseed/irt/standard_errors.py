@@ -109,15 +109,11 @@ def _expected_score_outer(
         if hi <= lo:
             continue
         block = posterior[chunk * _CHUNK : (chunk + 1) * _CHUNK].astype(np.float32)
-        cell = ((pairs.user[lo:hi] - chunk * _CHUNK) * (n_items * k) + pairs.item[lo:hi] * k)[
-            :, None
-        ] + np.arange(k)
-        score = np.zeros((hi - lo, k))
-        for counts, table in ((pairs.n_correct[lo:hi], table_right), (n_wrong_all[lo:hi], table_wrong)):
-            used = counts > 0
-            if used.any():
-                expected = (block @ table).reshape(-1)[cell[used]]
-                score[used] += counts[used, None] * expected
+        first_cell = (pairs.user[lo:hi] - chunk * _CHUNK) * (n_items * k) + pairs.item[lo:hi] * k
+        cell = first_cell[:, None] + np.arange(k)
+        right, wrong = pairs.n_correct[lo:hi, None], n_wrong_all[lo:hi, None]
+        score = right * np.take((block @ table_right).reshape(-1), cell)
+        score = (score + wrong * np.take((block @ table_wrong).reshape(-1), cell)).astype(np.float64)
         cols = pairs.item[lo:hi]
         for a in range(k):
             for b in range(a, k):
