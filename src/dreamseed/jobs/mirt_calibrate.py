@@ -111,15 +111,9 @@ def fit_remote(
     )
 
 
-def run(context: JobContext) -> JobResult:
+def read_window(context: JobContext, first_day: date) -> tuple[pd.DataFrame, ItemPlan] | None:
+    """The window's answers and which items are held fixed (None when there are no answers)."""
     settings, log, day = context.settings, context.log, context.run_date
-    if not context.shard.is_whole:
-        raise ValueError(
-            "mirt-calibrate fits all users jointly and cannot be sharded; run it without --shard"
-        )
-    model, phases = settings.mirt_model, {}
-    first_day = day - timedelta(days=settings.mirt_lookback_days - 1)
-    started = time.perf_counter()
     with context.engine.connect() as connection:
         observations = calibration.read_observations(
             connection,
@@ -130,29 +124,43 @@ def run(context: JobContext) -> JobResult:
             max_obs=settings.mirt_max_obs,
             with_times=settings.r_irt_base_url is not None,
         )
-        log.info(
-            f"Loaded {len(observations)} observations from attempt VIEW ({first_day} to {day}{_filters(settings)})"
-        )
+        window = f"{first_day} to {day}{_filters(settings)}"
+        log.info(f"Loaded {len(observations)} observations from attempt VIEW ({window})")
         anchors = calibration.read_anchor_items(connection)
         log.info(f"Loaded {len(anchors)} anchors/seeds from question.meta")
         if observations.empty:
-            log.info("No observations found; exiting.")
-            return JobResult(0, summary="processed=0, failed=0, observations=0")
+            return None
         window_items = np.unique(observations["item_id"].to_numpy())
         previous = calibration.read_previous_items(
             connection, [str(i) for i in window_items], start_of(day), settings.mirt_version
         )
-    plan = plan_items(window_items, anchors, previous, bool(context.options.get("recalibrate")))
-    phases["read"] = time.perf_counter() - started
-    n_users = int(observations["user_id"].nunique())
+    return observations, plan_items(window_items, anchors, previous, bool(context.options.get("recalibrate")))
+
+
+def run(context: JobContext) -> JobResult:
+    settings, log, day = context.settings, context.log, context.run_date
+    if not context.shard.is_whole:
+        raise ValueError(
+            "mirt-calibrate fits all users jointly and cannot be sharded; run it without --shard"
+        )
+    model, phases = settings.mirt_model, dict[str, float]()
+    first_day = day - timedelta(days=settings.mirt_lookback_days - 1)
+    with _phase(phases, "read"):
+        window = read_window(context, first_day)
+    if window is None:
+        log.info("No observations found; exiting.")
+        return JobResult(0, summary="processed=0, failed=0, observations=0")
+    observations, plan = window
+    n_items, n_fixed, n_anchors = observations["item_id"].nunique(), len(plan.fixed), len(plan.anchor_ids)
     log.info(f"Total observations: {len(observations)}")
     log.info(
-        f"Model: {model}, Anchors: {len(plan.fixed)} ({len(plan.anchor_ids)} tagged anchor in question.meta, "
-        f"{len(plan.fixed) - len(plan.anchor_ids)} held from the previous run); "
-        f"{len(window_items) - len(plan.fixed)} of {len(window_items)} items to estimate"
+        f"Model: {model}, Anchors: {n_fixed} ({n_anchors} tagged anchor in question.meta, {n_fixed - n_anchors} "
+        f"held from the previous run); {n_items - n_fixed} of {n_items} items to estimate"
     )
+    summary = f"processed=0, failed=0, observations={len(observations)}"
     if context.dry_run:
-        log.info(f"[DRY_RUN] Would calibrate {len(observations)} observations with {len(plan.fixed)} anchors")
+        log.info(f"[DRY_RUN] Would calibrate {len(observations)} observations with {n_fixed} anchors")
+        n_users = int(observations["user_id"].nunique())
         return JobResult(n_users, summary=f"processed={n_users}, failed=0, observations={len(observations)}")
     with _phase(phases, "fit"):
         responses, users = responses_of(observations)
@@ -161,17 +169,40 @@ def run(context: JobContext) -> JobResult:
                 "Nothing to calibrate: no anchor or earlier item in the window and every item was "
                 "answered all right or all wrong; the previous results stay."
             )
-            return JobResult(0, summary=f"processed=0, failed=0, observations={len(observations)}")
+            return JobResult(0, summary=summary)
         if settings.r_irt_base_url:
             fitted = fit_remote(settings, observations, responses, model, plan, log)
         else:
             fitted = fit_in_process(responses, users, model, plan)
     if fitted.figures.get("converged") is False:
         log.warn(f"the calibration did not converge in {fitted.figures.get('iterations')} iterations")
+    record, metrics = calibration_record(context, first_day, observations, responses, plan, fitted, phases)
+    with _phase(phases, "write"), context.engine.begin() as connection:
+        calibration.write_calibration(connection, record)
+    n_abilities = len(record.abilities)
+    log.plain(f"Calibration upsert completed: {len(record.items)} items, {n_abilities} abilities")
+    summary = (
+        f"processed={n_abilities}, failed=0, items={len(record.items)}, observations={len(observations)}, "
+        f"topic_thetas={len(record.topic_thetas)}, converged={metrics.get('converged')}, run_id={record.run_id}"
+    )
+    return JobResult(n_abilities, metrics=job_metrics(metrics, record.topic_thetas, phases), summary=summary)
+
+
+def calibration_record(
+    context: JobContext,
+    first_day: date,
+    observations: pd.DataFrame,
+    responses: Responses,
+    plan: ItemPlan,
+    fitted: Fitted,
+    phases: dict[str, float],
+) -> tuple[calibration.CalibrationRun, dict[str, Any]]:
+    """Everything the run writes (items, abilities, per-topic θ, fit meta) and its metrics."""
+    settings, day = context.settings, context.run_date
     with _phase(phases, "score_topics"):
         topics = topic_thetas(observations, fitted.items, fitted.population_mean, fitted.population_sd)
     with _phase(phases, "fit_metrics"):
-        items = item_rows(fitted, plan, responses, model)
+        items = item_rows(fitted, plan, responses, settings.mirt_model)
         statuses = pd.Series(
             [json.loads(p)["status"] for p in items["params"]], index=items["item_id"].astype("int64")
         )
@@ -183,26 +214,20 @@ def run(context: JobContext) -> JobResult:
             "se": fitted.abilities.se,
         }
     ).sort_values("user_id", ignore_index=True)
+    spec = _model_spec(settings, day, first_day, plan, fitted, context)
     record = calibration.CalibrationRun(
         run_id=run_id_for(day, settings),
-        model=model,
+        model=settings.mirt_model,
         version=settings.mirt_version,
         fitted_at=start_of(day) + END_OF_DAY,
         items=items,
         abilities=abilities,
         topic_thetas=topics,
-        model_spec=json.dumps(finite_json(_model_spec(settings, day, first_day, plan, fitted, context))),
+        model_spec=json.dumps(finite_json(spec)),
         metrics=json.dumps(finite_json(metrics)),
         update_question_meta=settings.irt_update_question_meta,
     )
-    with _phase(phases, "write"), context.engine.begin() as connection:
-        calibration.write_calibration(connection, record)
-    log.plain(f"Calibration upsert completed: {len(items)} items, {len(abilities)} abilities")
-    summary = (
-        f"processed={len(abilities)}, failed=0, items={len(items)}, observations={len(observations)}, "
-        f"topic_thetas={len(topics)}, converged={metrics.get('converged')}, run_id={record.run_id}"
-    )
-    return JobResult(len(abilities), metrics=job_metrics(metrics, topics, phases), summary=summary)
+    return record, metrics
 
 
 class _phase:
