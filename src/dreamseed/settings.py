@@ -203,8 +203,8 @@ class Settings(BaseSettings):
     report_dir: Path | None = Field(
         None,
         validation_alias=_env("REPORT_DIR"),
-        description="generate-weekly-report: local output directory when S3_BUCKET is unset "
-        "(default: DREAMSEED_HOME/reports).",
+        description="generate-weekly-report: local directory when S3_BUCKET is unset; reports go to "
+        "REPORT_DIR/reports/{user_id}/{week_start}/ (default: DREAMSEED_HOME).",
     )
     report_font_dir: Path | None = Field(
         None,
@@ -263,7 +263,7 @@ class Settings(BaseSettings):
 
     @property
     def reports_dir(self) -> Path:
-        return self.report_dir or self.dreamseed_home / "reports"
+        return self.report_dir or self.dreamseed_home
 
 
 def env_name(field_name: str) -> str:

@@ -128,3 +128,19 @@ def test_context_dates_default_to_yesterday(engine: Engine, settings: Settings) 
     job = Job("probe", "test", lambda context: seen.append(context) or JobResult(0))
     execute(job, settings, engine, dry_run=True)
     assert seen[0].run_date < date.today()
+
+
+def test_shards_of_one_job_run_in_parallel_but_not_twice(engine: Engine) -> None:
+    from dreamseed.jobs.runner import JobLocked, job_lock
+    from dreamseed.jobs.shard import Shard
+
+    with (
+        job_lock(engine, "compute-daily-kpis", Shard(0, 2)),
+        job_lock(engine, "compute-daily-kpis", Shard(1, 2)),
+    ):
+        with pytest.raises(JobLocked), job_lock(engine, "compute-daily-kpis", Shard(0, 2)):
+            pass
+        with pytest.raises(JobLocked), job_lock(engine, "compute-daily-kpis"):
+            pass
+    with job_lock(engine, "compute-daily-kpis"):
+        pass

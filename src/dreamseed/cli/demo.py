@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from dreamseed.cli.context import UserError, database, load_settings
+from dreamseed.settings import Settings
+
+if TYPE_CHECKING:
+    from dreamseed.demo import DemoOutcome
 
 
 @click.command()
@@ -40,7 +45,7 @@ def demo(students: int, weeks: int, seed: int, force: bool, verbose: bool) -> No
     plan = DemoPlan(students=students, weeks=weeks, seed=seed)
     with database(settings) as engine:
         try:
-            counts = run_demo(
+            outcome = run_demo(
                 settings, engine, plan, dt.datetime.now(dt.UTC).date(), click.echo, on_step, force
             )
         except DemoRefused as error:
@@ -48,23 +53,21 @@ def demo(students: int, weeks: int, seed: int, force: bool, verbose: bool) -> No
         except RuntimeError as error:
             click.echo(f"demo failed: {error}", err=True)
             sys.exit(1)
-    _print_outcome(settings, counts)
+    _print_outcome(settings, outcome)
 
 
-def _print_outcome(settings: object, counts: dict[str, int]) -> None:
-    from dreamseed.settings import Settings
-
-    assert isinstance(settings, Settings)
+def _print_outcome(settings: Settings, outcome: DemoOutcome) -> None:
     click.echo("\n4. What is in the database now:")
-    width = max(len(name) for name in counts)
-    for table, count in counts.items():
+    width = max(len(name) for name in outcome.counts)
+    for table, count in outcome.counts.items():
         click.echo(f"     {table.ljust(width)}  {count:>9,}")
-    reports = sorted(settings.reports_dir.glob("**/report.html"))
-    if reports:
-        click.echo(f"\nOpen a weekly report: {reports[-1]}")
-        pdfs = sorted(settings.reports_dir.glob("**/report.pdf"))
-        if pdfs:
-            click.echo(f"                  and: {pdfs[-1]}")
+    if outcome.showcase_user is not None:
+        folder = settings.reports_dir / "reports" / outcome.showcase_user / outcome.report_week.isoformat()
+        files = [folder / name for name in ("report.html", "report.pdf") if (folder / name).exists()]
+        if files:
+            click.echo("\nOpen a weekly report (an active student with a long history):")
+            for path in files:
+                click.echo(f"     {path}")
     click.echo(
         "\nNext:\n"
         '  psql "$(dreamseed db url)"            look at the tables (weekly_kpi, mirt_item_params, ...)\n'

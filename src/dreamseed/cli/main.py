@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "dreamseed.cli.demo:demo",
     "backfill": "dreamseed.cli.orchestrate:backfill",
     "runs": "dreamseed.cli.orchestrate:runs",
+    "model": "dreamseed.cli.model:model",
     "serve": "dreamseed.cli.serve:serve",
     "evaluate": "dreamseed.cli.evaluate:evaluate",
 }

@@ -65,7 +65,7 @@ class JobLogger:
         """A line without a level tag (the original's `Calibration upsert completed: …`)."""
         if self.format == "json":
             self._emit("INFO", message)
-        else:
+        elif _LEVELS["INFO"] >= self.threshold:
             stream = self.stream or sys.stdout
             stream.write(message + "\n")
             stream.flush()

@@ -78,30 +78,40 @@ class JobLocked(RuntimeError):
     """Another run of the same job is in progress."""
 
 
-def lock_key(job_name: str) -> int:
-    """A stable 32-bit advisory lock key per job name."""
-    return zlib.crc32(f"dreamseed:{job_name}".encode())
+def lock_key(name: str) -> int:
+    """A stable 32-bit advisory lock key per job name (or job and shard)."""
+    return zlib.crc32(f"dreamseed:{name}".encode())
 
 
 @contextmanager
-def job_lock(engine: Engine, job_name: str) -> Iterator[Connection]:
-    """Hold a session-level advisory lock for the whole run (released if the process dies)."""
+def job_lock(engine: Engine, job_name: str, shard: Shard | None = None) -> Iterator[Connection]:
+    """Hold session-level advisory locks for the whole run (released if the process dies).
+
+    An unsharded run holds the job's lock exclusively. A shard holds it shared, plus its own
+    shard's lock exclusively: shards of one run proceed in parallel, a second copy of a shard and an
+    unsharded run of the same job wait their turn (they exit with EXIT_LOCKED).
+    """
+    shard = shard or Shard.whole()
+    locks = [("pg_try_advisory_lock", "pg_advisory_unlock", job_name)]
+    if not shard.is_whole:
+        locks = [
+            ("pg_try_advisory_lock_shared", "pg_advisory_unlock_shared", job_name),
+            ("pg_try_advisory_lock", "pg_advisory_unlock", f"{job_name}#{shard}"),
+        ]
     connection = engine.connect()
+    held: list[tuple[str, str]] = []
     try:
-        acquired = connection.execute(
-            text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(job_name)}
-        ).scalar()
-        connection.commit()
-        if not acquired:
-            raise JobLocked(
-                f"another {job_name} run is in progress (advisory lock {lock_key(job_name)} is held)"
-            )
-        try:
-            yield connection
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(job_name)})
+        for take, release, name in locks:
+            acquired = connection.execute(text(f"SELECT {take}(:k)"), {"k": lock_key(name)}).scalar()
             connection.commit()
+            if not acquired:
+                raise JobLocked(f"another {name} run is in progress (advisory lock {lock_key(name)} is held)")
+            held.append((release, name))
+        yield connection
     finally:
+        for release, name in reversed(held):
+            connection.execute(text(f"SELECT {release}(:k)"), {"k": lock_key(name)})
+            connection.commit()
         connection.close()
 
 
@@ -137,7 +147,7 @@ def execute(
         **{k: _plain(v) for k, v in context.options.items()},
     }
     try:
-        with job_lock(engine, job.name):
+        with job_lock(engine, job.name, context.shard):
             return _run_locked(job, context, params)
     except JobLocked as error:
         log.error(f"{error}; exiting without doing anything (exit {EXIT_LOCKED})")
@@ -167,7 +177,7 @@ def _run_locked(job: Job, context: JobContext, params: dict[str, Any]) -> int:
                 f"{type(error).__name__}: {error}",
                 {},
             )
-        metrics.publish(context.settings, job.name, context.shard, None, duration_ms)
+            metrics.publish(context.settings, job.name, context.shard, None, duration_ms)
         return EXIT_FAILED
     duration_ms = int((time.monotonic() - started) * 1000)
     summary = result.summary or f"processed={result.processed}, failed={result.failed}"

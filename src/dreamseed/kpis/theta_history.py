@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +17,7 @@ from dreamseed.kpis._inputs import (
     day_number,
     float_or_nan,
     require_columns,
+    user_index,
     utc_nanoseconds,
 )
 
@@ -63,8 +65,11 @@ class ThetaPoints:
         return _grouped.take_or_nan(inside.theta, rows), _grouped.take_or_nan(inside.se, rows)
 
 
-def prepare_theta_history(theta_history: pd.DataFrame | None, users: pd.Index, as_of: date) -> ThetaPoints:
+def prepare_theta_history(
+    theta_history: pd.DataFrame | None, users: Iterable[str] | pd.Index | pd.Series, as_of: date
+) -> ThetaPoints:
     """Points of ``theta_history`` (``THETA_HISTORY_COLUMNS``; None or empty = no history)."""
+    users = user_index(users)
     if theta_history is None or theta_history.empty:
         return _no_points(len(users))
     require_columns(theta_history, THETA_HISTORY_COLUMNS, "theta_history")

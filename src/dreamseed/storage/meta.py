@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -62,3 +63,16 @@ def row_counts(engine: Engine, tables: tuple[str, ...]) -> dict[str, int]:
             table: int(connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one())
             for table in tables
         }
+
+
+def most_active_user(engine: Engine, week_start: date) -> str | None:
+    """A user active in the ISO week starting at week_start with the longest history up to it (their
+    report shows every section)."""
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT user_id FROM features_topic_daily WHERE date < :start + 7 GROUP BY user_id "
+                "HAVING max(date) >= :start ORDER BY count(DISTINCT date) DESC, sum(attempts) DESC, user_id LIMIT 1"
+            ),
+            {"start": week_start},
+        ).scalar()
