@@ -22,12 +22,12 @@ from dreamseed.api.deps import ServiceState
 from dreamseed.api.item_bank import ItemBankCache
 from dreamseed.api.metrics import ServiceMetrics
 from dreamseed.api.middleware import RequestMetrics
-from dreamseed.api.routes import analysis, health, irt, metrics
+from dreamseed.api.routes import analysis, health, ingest, irt, metrics
 from dreamseed.settings import Settings
 from dreamseed.storage import irt_service
 
 DESCRIPTION = """IRT calibration and scoring compatible with the original R Plumber service, the
-online θ update at session end, health and Prometheus metrics. When R_IRT_INTERNAL_TOKEN is set,
+online θ update at session end, ingestion of exam results, health and Prometheus metrics. When R_IRT_INTERNAL_TOKEN is set,
 every endpoint except /healthz, /health and these docs needs `Authorization: Bearer <token>`."""
 
 
@@ -64,7 +64,7 @@ def create_app(
         max_body_size=settings.api_max_body_bytes,
     )
     app.add_middleware(RequestMetrics, metrics=service_metrics)
-    for router in (health.router, irt.router, analysis.router, metrics.router):
+    for router in (health.router, irt.router, analysis.router, ingest.router, metrics.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
