@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from dreamseed.jobs.command import main
+from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, yesterday
 from dreamseed.kpis import KpiParameters, improvement_index, prepare_attempts, prepare_theta_history
 from dreamseed.storage import activity, features
@@ -47,10 +48,12 @@ def run(context: JobContext) -> JobResult:
     settings, log = context.settings, context.log
     anchor = context.run_date
     since = anchor - timedelta(days=settings.agg_lookback_days)
+    phases = Phases()
     with context.engine.begin() as connection:
-        aggregates = features.daily_topic_aggregates(
-            connection, since, anchor, context.shard, settings.agg_include_theta
-        )
+        with phases.time("aggregate"):
+            aggregates = features.daily_topic_aggregates(
+                connection, since, anchor, context.shard, settings.agg_include_theta
+            )
         if aggregates.empty:
             log.info(
                 f"No (user_id, topic_id, date) combinations found (lookback={settings.agg_lookback_days} days); "
@@ -63,12 +66,13 @@ def run(context: JobContext) -> JobResult:
         )
         users = sorted(aggregates["user_id"].unique())
         first_day = since - timedelta(days=IMPROVEMENT_LOOKBACK_DAYS)
-        attempts = activity.read_attempts(connection, first_day, anchor, context.shard, users)
-        history = activity.read_theta_history(connection, first_day, anchor, context.shard)
-        days = sorted(aggregates["date"].unique())
-        improvement = daily_improvement(
-            attempts, history, users, days, KpiParameters(use_theta=settings.metrics_use_irt_theta)
-        )
+        with phases.time("improvement"):
+            answers = activity.read_answer_days(connection, first_day, anchor, context.shard, users)
+            history = activity.read_theta_history(connection, first_day, anchor, context.shard)
+            days = sorted(aggregates["date"].unique())
+            improvement = daily_improvement(
+                answers, history, users, days, KpiParameters(use_theta=settings.metrics_use_irt_theta)
+            )
         rows = aggregates.merge(improvement, on=["user_id", "date"], how="left")
         rows["improvement"] = rows["improvement"].astype(float).round(6)
         if context.dry_run:
@@ -77,14 +81,17 @@ def run(context: JobContext) -> JobResult:
                 f"{rows.head(5).to_string(index=False)}"
             )
             return JobResult(len(rows), summary=_summary(len(rows)))
-        changed = features.upsert_features(connection, rows)
+        with phases.time("write"):
+            changed = features.upsert_features(connection, rows)
     log.info(f"Upserted features_topic_daily: {changed} rows changed, {len(rows) - changed} unchanged")
+    log.info(f"Phases: {phases.line()}")
     return JobResult(
         len(rows),
         metrics={
             "features_rows": float(len(rows)),
             "features_rows_changed": float(changed),
             "features_users": float(len(users)),
+            **phases.metrics(),
         },
         summary=_summary(len(rows)),
     )

@@ -14,6 +14,7 @@ import pandas as pd
 
 from dreamseed.jobs import churn_scoring
 from dreamseed.jobs.command import main
+from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
 from dreamseed.kpis import KpiParameters, compute_kpis, theta_trend
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
@@ -59,7 +60,8 @@ def run(context: JobContext) -> JobResult:
     settings, log, as_of = context.settings, context.log, context.run_date
     week_start = monday(as_of)
     parameters = kpi_parameters(settings)
-    with context.engine.begin() as connection:
+    phases = Phases()
+    with context.engine.begin() as connection, phases.time("read"):
         users = activity.read_active_users(
             connection, as_of - timedelta(days=settings.kpi_lookback_days - 1), as_of, context.shard
         )
@@ -67,14 +69,17 @@ def run(context: JobContext) -> JobResult:
             log.info(f"No recent users found (lookback={settings.kpi_lookback_days} days); exiting.")
             return JobResult(0, summary=f"processed_users=0, failed_users=0, week={week_start}")
         log.info(f"Computing KPIs for {len(users)} users; week_start={week_start}, dry_run={context.dry_run}")
-        attempts = activity.read_attempts(
-            connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, context.shard, users
-        )
-        history = activity.read_theta_history(
-            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, context.shard
-        )
-        abilities = activity.read_latest_abilities(connection, as_of, context.shard)
-        goals = activity.read_goals(connection, context.shard)
+    with context.engine.begin() as connection:
+        with phases.time("read"):
+            attempts = activity.read_attempts(
+                connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, context.shard, users
+            )
+            history = activity.read_theta_history(
+                connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, context.shard
+            )
+            abilities = activity.read_latest_abilities(connection, as_of, context.shard)
+            goals = activity.read_goals(connection, context.shard)
+            model = churn_scoring.active_churn_model(connection, settings, log)
         failures: list[str] = []
 
         def on_failure(user: str, error: Exception) -> None:
@@ -92,12 +97,12 @@ def run(context: JobContext) -> JobResult:
                 parameters=parameters,
             )
 
-        values = isolate_failures(users, compute, on_failure)
-        trend = theta_trend(history, values.index, as_of, parameters)
-        model = churn_scoring.active_churn_model(connection, settings, log)
-        if model is not None:
-            values = churn_scoring.learned_churn(values, model, attempts, trend, goals, as_of, parameters)
-        documents = kpis.kpi_documents(values, {"as_of": as_of.isoformat()})
+        with phases.time("compute"):
+            values = isolate_failures(users, compute, on_failure)
+            trend = theta_trend(history, values.index, as_of, parameters)
+            if model is not None:
+                values = churn_scoring.learned_churn(values, model, attempts, trend, goals, as_of, parameters)
+            documents = kpis.kpi_documents(values, {"as_of": as_of.isoformat()})
         if context.dry_run:
             log.info(
                 f"[DRY_RUN] Would merge {len(documents)} weekly_kpi rows (week_start={week_start}) and "
@@ -105,11 +110,15 @@ def run(context: JobContext) -> JobResult:
                 f"{values.head(5).to_string()}"
             )
         else:
-            changed = kpis.merge_weekly_kpis(connection, week_start, documents)
-            estimates = kpis.upsert_ability_estimates(connection, as_of, trend)
+            with phases.time("write"):
+                changed = kpis.merge_weekly_kpis(connection, week_start, documents)
+                estimates = kpis.upsert_ability_estimates(connection, as_of, trend)
             log.info(f"weekly_kpi: {changed} rows inserted or changed; ability_estimates: {estimates}")
+    log.info(f"Phases: {phases.line()}")
     summary = f"processed_users={len(values)}, failed_users={len(failures)}, week={week_start}"
-    return JobResult(len(values), len(failures), metrics=_metrics(values), summary=summary)
+    return JobResult(
+        len(values), len(failures), metrics={**_metrics(values), **phases.metrics()}, summary=summary
+    )
 
 
 def _metrics(values: pd.DataFrame) -> dict[str, float]:

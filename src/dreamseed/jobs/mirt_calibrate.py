@@ -27,7 +27,6 @@ parameters, abilities, per-topic EAP θ, fit metrics and drift in one transactio
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -53,6 +52,7 @@ from dreamseed.jobs.calibration_steps import (
     topic_thetas,
 )
 from dreamseed.jobs.command import main
+from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, yesterday
 from dreamseed.settings import Settings
 from dreamseed.storage import calibration
@@ -143,9 +143,9 @@ def run(context: JobContext) -> JobResult:
         raise ValueError(
             "mirt-calibrate fits all users jointly and cannot be sharded; run it without --shard"
         )
-    model, phases = settings.mirt_model, dict[str, float]()
+    model, phases = settings.mirt_model, Phases()
     first_day = day - timedelta(days=settings.mirt_lookback_days - 1)
-    with _phase(phases, "read"):
+    with phases.time("read"):
         window = read_window(context, first_day)
     if window is None:
         log.info("No observations found; exiting.")
@@ -162,7 +162,7 @@ def run(context: JobContext) -> JobResult:
         log.info(f"[DRY_RUN] Would calibrate {len(observations)} observations with {n_fixed} anchors")
         n_users = int(observations["user_id"].nunique())
         return JobResult(n_users, summary=f"processed={n_users}, failed=0, observations={len(observations)}")
-    with _phase(phases, "fit"):
+    with phases.time("fit"):
         responses, users = responses_of(observations)
         if nothing_to_calibrate(responses, plan):
             log.warn(
@@ -177,7 +177,7 @@ def run(context: JobContext) -> JobResult:
     if fitted.figures.get("converged") is False:
         log.warn(f"the calibration did not converge in {fitted.figures.get('iterations')} iterations")
     record, metrics = calibration_record(context, first_day, observations, responses, plan, fitted, phases)
-    with _phase(phases, "write"), context.engine.begin() as connection:
+    with phases.time("write"), context.engine.begin() as connection:
         calibration.write_calibration(connection, record)
     n_abilities = len(record.abilities)
     log.plain(f"Calibration upsert completed: {len(record.items)} items, {n_abilities} abilities")
@@ -195,13 +195,13 @@ def calibration_record(
     responses: Responses,
     plan: ItemPlan,
     fitted: Fitted,
-    phases: dict[str, float],
+    phases: Phases,
 ) -> tuple[calibration.CalibrationRun, dict[str, Any]]:
     """Everything the run writes (items, abilities, per-topic θ, fit meta) and its metrics."""
     settings, day = context.settings, context.run_date
-    with _phase(phases, "score_topics"):
+    with phases.time("score_topics"):
         topics = topic_thetas(observations, fitted.items, fitted.population_mean, fitted.population_sd)
-    with _phase(phases, "fit_metrics"):
+    with phases.time("fit_metrics"):
         items = item_rows(fitted, plan, responses, settings.mirt_model)
         statuses = pd.Series(
             [json.loads(p)["status"] for p in items["params"]], index=items["item_id"].astype("int64")
@@ -228,19 +228,6 @@ def calibration_record(
         update_question_meta=settings.irt_update_question_meta,
     )
     return record, metrics
-
-
-class _phase:
-    """Context manager adding the elapsed seconds of a block to ``phases[name]``."""
-
-    def __init__(self, phases: dict[str, float], name: str) -> None:
-        self.phases, self.name = phases, name
-
-    def __enter__(self) -> None:
-        self.started = time.perf_counter()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.phases[self.name] = time.perf_counter() - self.started
 
 
 def _filters(settings: Settings) -> str:
