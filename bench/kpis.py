@@ -25,7 +25,6 @@ import pandas as pd
 from bench._support import machine, markdown_table, scratch_database, timed
 from sqlalchemy import Engine, text
 
-from dreamseed.ingest.attempts import student_uuid
 from dreamseed.jobs.compute_daily_kpis import kpi_parameters
 from dreamseed.jobs.registry import load_job
 from dreamseed.jobs.runner import EXIT_OK, execute, monday
@@ -45,13 +44,11 @@ def load(engine: Engine, platform: SynthPlatform) -> int:
     answers = platform.exam_questions
     row = answers["session_row"].to_numpy()
     users = sessions["user_id"].to_numpy()[row]
-    student_of = {user: student_uuid(user) for user in sessions["user_id"].unique()}
     frame = pd.DataFrame(
         {
             "exam_result_id": [f"00000000-0000-4000-8000-{n:012d}" for n in row],
             "question_index": answers["position"].to_numpy() + 1,
-            "question_key": answers["question_id"].astype(str).to_numpy(),
-            "student_id": [student_of[u] for u in users],
+            "question_key": None,
             "user_id": users,
             "item_id": answers["question_id"].to_numpy(),
             "correct": answers["is_correct"].to_numpy(),

@@ -167,9 +167,9 @@ WEEK_SQL = (
     """INSERT INTO interest_goal (user_id, topic_id, target_level, priority, target_date)
        SELECT 'student-' || lpad(u::text, 6, '0'), 'topic-1', 1.0, 1, :week + 60
        FROM generate_series(0, :students - 1) u WHERE u % 10 < 7""",
-    """INSERT INTO attempt_fact (exam_result_id, question_index, question_key, student_id, user_id, item_id,
+    """INSERT INTO attempt_fact (exam_result_id, question_index, question_key, user_id, item_id,
                                  correct, response_time_ms, hints, completed_at, session_id, topic_id, exam_id)
-       SELECT md5(u || '-' || d)::uuid, q, (100 + (u * 7 + q * 13) % 600)::text, md5(u::text)::uuid,
+       SELECT md5(u || '-' || d)::uuid, q, NULL,
               'student-' || lpad(u::text, 6, '0'), 100 + (u * 7 + q * 13) % 600, q % 3 <> 0, 20000, 0,
               (:week + d) + time '10:00', u || '-' || d, 'topic-' || (1 + q % 4), 1
        FROM generate_series(0, :students - 1) u, generate_series(0, 2) d, generate_series(1, 10) q""",

@@ -60,7 +60,7 @@ def populate(engine: Engine, users: int, attempts: int, items: int, seed: int = 
         )
         copy_rows(
             connection,
-            "COPY attempt_fact (exam_result_id, question_index, question_key, student_id, user_id, item_id, "
+            "COPY attempt_fact (exam_result_id, question_index, question_key, user_id, item_id, "
             "correct, response_time_ms, hints, completed_at, session_id, topic_id, exam_id) FROM STDIN",
             _attempts(rng, users, attempts, items, now),
         )
@@ -75,7 +75,7 @@ def _attempts(rng: np.random.Generator, users: int, attempts: int, items: int, n
         correct = rng.random(attempts) < 0.65
         for k in range(attempts):
             yield (
-                exam, k, str(k), uuid.uuid4(), f"user{user}", 100_000 + int(chosen[k]), bool(correct[k]), 30_000, 0,
+                exam, k, None, f"user{user}", 100_000 + int(chosen[k]), bool(correct[k]), 30_000, 0,
                 now - timedelta(seconds=float(offsets[k])), f"user{user}-session{k // 20}", "algebra", 101,
             )  # fmt: skip
 

@@ -36,7 +36,7 @@ questions = st.fixed_dictionaries(
 
 ATTEMPT_COLUMNS = (
     "question_index, question_key, item_id, correct, response_time_ms, hints, topic_id, "
-    "completed_at, session_id, user_id, student_id"
+    "completed_at, session_id, user_id"
 )
 
 

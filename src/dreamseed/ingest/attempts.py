@@ -8,16 +8,13 @@ typed attempt rows instead of expanding JSON inside PostgreSQL, which is several
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MISSING = object()
 MAX_SECONDS = 86400
 
@@ -29,13 +26,6 @@ class QuestionProblem:
     index: int
     reason: str
     raw: str
-
-
-def student_uuid(user_id: str) -> str:
-    """The original's student_id: the user_id itself when it is a UUID, else md5(user_id) as a UUID."""
-    if _UUID.fullmatch(user_id):
-        return str(uuid.UUID(user_id))
-    return str(uuid.UUID(hex=hashlib.md5(user_id.encode()).hexdigest()))
 
 
 def _as_text(value: Any) -> str | None:

@@ -27,8 +27,12 @@ def _psycopg(connection: Connection) -> psycopg.Connection[Any]:
     return raw
 
 
-def copy_rows(connection: Connection, statement: str, rows: Iterable[Sequence[Any]]) -> int:
+def copy_rows(
+    connection: Connection, statement: str, rows: Iterable[Sequence[Any]], types: Sequence[str] | None = None
+) -> int:
     """Stream rows into a `COPY ... FROM STDIN` statement; returns how many were written.
+
+    `types` (PostgreSQL type names, one per column) is required for `(FORMAT BINARY)` statements.
 
     A writer thread sends the data, so building rows in Python overlaps with the server's work.
     """
@@ -37,6 +41,8 @@ def copy_rows(connection: Connection, statement: str, rows: Iterable[Sequence[An
         _psycopg(connection).cursor() as cursor,
         cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
     ):
+        if types is not None:
+            copy.set_types(list(types))
         for row in rows:
             copy.write_row(row)
             count += 1

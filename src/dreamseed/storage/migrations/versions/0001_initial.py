@@ -64,8 +64,7 @@ ATTEMPTS = """
 CREATE TABLE attempt_fact (
     exam_result_id uuid NOT NULL,
     question_index integer NOT NULL,
-    question_key text NOT NULL,
-    student_id uuid NOT NULL,
+    question_key text,  -- the question_id as given, only when it is not item_id's plain digits
     user_id text NOT NULL,
     item_id bigint NOT NULL,
     correct boolean NOT NULL,
@@ -141,10 +140,11 @@ BEGIN
         DELETE FROM attempt_fact a USING changed_rows c WHERE a.exam_result_id = c.id;
     END IF;
     INSERT INTO attempt_fact (
-        exam_result_id, question_index, question_key, student_id, user_id, item_id, correct,
+        exam_result_id, question_index, question_key, user_id, item_id, correct,
         response_time_ms, hints, completed_at, session_id, topic_id, exam_id)
-    SELECT e.id, q.ordinality::integer, btrim(q.value->>'question_id'),
-           dreamseed_student_uuid(e.user_id), e.user_id,
+    SELECT e.id, q.ordinality::integer,
+           NULLIF(btrim(q.value->>'question_id'), (btrim(q.value->>'question_id')::bigint)::text),
+           e.user_id,
            btrim(q.value->>'question_id')::bigint,
            CASE jsonb_typeof(COALESCE(q.value->'is_correct', q.value->'correct'))
                WHEN 'boolean' THEN (COALESCE(q.value->'is_correct', q.value->'correct'))::boolean
@@ -208,15 +208,16 @@ CREATE TRIGGER exam_results_attempts_delete AFTER DELETE ON exam_results
 # The V1 contract (11 columns) plus user_id, as a view over the materialised copy.
 ATTEMPT_VIEW = """
 CREATE VIEW attempt AS
-SELECT ('x' || substr(md5(a.exam_result_id::text || '-' || a.question_key), 1, 16))::bit(64)::bigint AS id,
-       a.student_id,
+SELECT ('x' || substr(md5(a.exam_result_id::text || '-' || COALESCE(a.question_key, a.item_id::text)), 1, 16))
+           ::bit(64)::bigint AS id,
+       dreamseed_student_uuid(a.user_id) AS student_id,
        a.item_id,
        a.correct,
        a.response_time_ms,
        (a.hints > 0) AS hint_used,
        a.completed_at,
        a.completed_at - make_interval(secs => round(a.response_time_ms / 1000.0)::double precision) AS started_at,
-       (row_number() OVER (PARTITION BY a.student_id, a.item_id
+       (row_number() OVER (PARTITION BY a.user_id, a.item_id
                            ORDER BY a.completed_at, a.exam_result_id, a.question_index))::integer
            AS attempt_no,
        a.session_id,
