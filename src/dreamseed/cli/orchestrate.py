@@ -8,16 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import click
 
 from dreamseed.cli.context import database, echo_table, load_settings
+from dreamseed.jobs.command import parse_date
 from dreamseed.jobs.registry import JOB_MODULES
-
-
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
 def _jobs(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
@@ -45,7 +37,7 @@ def _report_step(outcome: object) -> None:
 
 @click.command("all")
 @click.option(
-    "--date", "day", callback=_date, metavar="YYYY-MM-DD", help="The date (default: yesterday, UTC)."
+    "--date", "day", callback=parse_date, metavar="YYYY-MM-DD", help="The date (default: yesterday, UTC)."
 )
 @click.option("--jobs", callback=_jobs, metavar="A,B", help="Only these jobs (still in chain order).")
 @click.option("--dry-run", is_flag=True, help="Every job computes and writes nothing.")
@@ -66,9 +58,9 @@ def run_all(day: date | None, jobs: list[str] | None, dry_run: bool) -> None:
 
 
 @click.command()
-@click.option("--from", "first", callback=_date, required=True, metavar="YYYY-MM-DD", help="First date.")
+@click.option("--from", "first", callback=parse_date, required=True, metavar="YYYY-MM-DD", help="First date.")
 @click.option(
-    "--to", "last", callback=_date, required=True, metavar="YYYY-MM-DD", help="Last date (inclusive)."
+    "--to", "last", callback=parse_date, required=True, metavar="YYYY-MM-DD", help="Last date (inclusive)."
 )
 @click.option("--jobs", callback=_jobs, metavar="A,B", help="Only these jobs (default: the whole chain).")
 @click.option("--force", is_flag=True, help="Re-run days whose jobs already succeeded.")

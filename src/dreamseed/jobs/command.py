@@ -17,7 +17,8 @@ _EXIT_CODES = (
 )
 
 
-def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """Click callback: a YYYY-MM-DD option as a date (None when absent)."""
     if value is None:
         return None
     try:
@@ -51,7 +52,7 @@ def job_command(job: Job) -> click.Command:
     params: list[click.Parameter] = [
         click.Option(
             ["--date", "date"],
-            callback=_parse_date,
+            callback=parse_date,
             metavar="YYYY-MM-DD",
             help="The job's date (default: see above).",
         ),

@@ -22,7 +22,7 @@ import click
 import pandas as pd
 from sqlalchemy import Connection
 
-from dreamseed.jobs.command import main
+from dreamseed.jobs.command import main, parse_date
 from dreamseed.jobs.report_inputs import WeeklyReportFrames, report_data_by_user
 from dreamseed.jobs.report_pool import (
     GIVE_UP_AFTER,
@@ -182,15 +182,6 @@ def _result(outcomes: list[UserOutcome], missing: int, week_start: date) -> JobR
     )
 
 
-def _parse_week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
-
-
 def _check_formats(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
         try:
@@ -213,7 +204,7 @@ JOB = Job(
     options=(
         click.Option(
             ["--week", "date"],
-            callback=_parse_week,
+            callback=parse_date,
             metavar="YYYY-MM-DD",
             help="Any day of the week to report on (same as --date; give one of them).",
         ),

@@ -350,55 +350,62 @@ def _insert_sessions(connection: Connection, exam_result_ids: list[str]) -> None
     )
 
 
+_QUESTION_UPSERT = """
+    WITH incoming AS (
+        SELECT DISTINCT ON (id) * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+            AS r(id bigint, topic_id text, difficulty numeric, content text, meta text)
+        ORDER BY id
+    ), upserted AS (
+        INSERT INTO question (id, topic_id, difficulty, content, meta)
+        SELECT id, topic_id, difficulty, content, meta::jsonb FROM incoming
+        ON CONFLICT (id) DO UPDATE SET
+            topic_id = EXCLUDED.topic_id, difficulty = EXCLUDED.difficulty,
+            content = COALESCE(EXCLUDED.content, question.content),
+            meta = question.meta || EXCLUDED.meta
+        WHERE (question.topic_id, question.difficulty, question.content, question.meta || EXCLUDED.meta)
+              IS DISTINCT FROM (EXCLUDED.topic_id, EXCLUDED.difficulty,
+                                COALESCE(EXCLUDED.content, question.content), question.meta)
+        RETURNING (xmax = 0) AS inserted
+    )
+    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+"""
+
+_GOAL_UPSERT = """
+    WITH incoming AS (
+        SELECT DISTINCT ON (user_id, topic_id) * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+            AS r(user_id text, topic_id text, target_level double precision,
+                 priority smallint, target_date date, created_at timestamptz)
+        ORDER BY user_id, topic_id
+    ), upserted AS (
+        INSERT INTO interest_goal (user_id, topic_id, target_level, priority, target_date, created_at)
+        SELECT user_id, topic_id, target_level, priority, target_date, COALESCE(created_at, now())
+        FROM incoming
+        ON CONFLICT (user_id, topic_id) DO UPDATE SET
+            target_level = EXCLUDED.target_level, priority = EXCLUDED.priority,
+            target_date = EXCLUDED.target_date, updated_at = now()
+        WHERE (interest_goal.target_level, interest_goal.priority, interest_goal.target_date)
+              IS DISTINCT FROM (EXCLUDED.target_level, EXCLUDED.priority, EXCLUDED.target_date)
+        RETURNING (xmax = 0) AS inserted
+    )
+    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+"""
+
+
 def load_questions(engine: Engine, records: Iterable[QuestionRow | Rejected], source: str) -> IngestSummary:
     """Upsert the item bank by id; `meta` is merged so keys written by others survive."""
-    summary = IngestSummary(source)
-    batch_id = uuid.uuid4().hex
-    good: list[dict[str, object]] = []
-    for record in records:
-        summary.read += 1
-        if isinstance(record, Rejected):
-            summary.rejected.append(record)
-        else:
-            good.append(record.__dict__)
-    with engine.begin() as connection:
-        _quarantine(connection, "question_row", source, batch_id, summary.rejected)
-        if good:
-            counts = connection.execute(
-                text(
-                    """
-                    WITH incoming AS (
-                        SELECT DISTINCT ON (id) * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-                            AS r(id bigint, topic_id text, difficulty numeric, content text, meta text)
-                        ORDER BY id
-                    ), upserted AS (
-                        INSERT INTO question (id, topic_id, difficulty, content, meta)
-                        SELECT id, topic_id, difficulty, content, meta::jsonb FROM incoming
-                        ON CONFLICT (id) DO UPDATE SET
-                            topic_id = EXCLUDED.topic_id, difficulty = EXCLUDED.difficulty,
-                            content = COALESCE(EXCLUDED.content, question.content),
-                            meta = question.meta || EXCLUDED.meta
-                        WHERE (question.topic_id, question.difficulty, question.content,
-                               question.meta || EXCLUDED.meta)
-                              IS DISTINCT FROM (EXCLUDED.topic_id, EXCLUDED.difficulty,
-                               COALESCE(EXCLUDED.content, question.content), question.meta)
-                        RETURNING (xmax = 0) AS inserted
-                    )
-                    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-                    FROM upserted
-                    """
-                ),
-                {"rows": _json_rows(good)},
-            ).one()
-            summary.inserted, summary.updated = int(counts[0]), int(counts[1])
-            summary.unchanged = len(good) - summary.inserted - summary.updated
-    return summary
+    return _load_small_table(engine, records, source, "question_row", _QUESTION_UPSERT)
 
 
 def load_goals(engine: Engine, records: Iterable[GoalRow | Rejected], source: str) -> IngestSummary:
     """Upsert interest goals by (user_id, topic_id)."""
+    return _load_small_table(engine, records, source, "goal_row", _GOAL_UPSERT)
+
+
+def _load_small_table(
+    engine: Engine, records: Iterable[QuestionRow | GoalRow | Rejected], source: str, kind: str, upsert: str
+) -> IngestSummary:
+    """Quarantine the rejected rows and upsert the good ones (as one JSON parameter) in one transaction."""
     summary = IngestSummary(source)
-    batch_id = uuid.uuid4().hex
     good: list[dict[str, object]] = []
     for record in records:
         summary.read += 1
@@ -407,41 +414,9 @@ def load_goals(engine: Engine, records: Iterable[GoalRow | Rejected], source: st
         else:
             good.append(record.__dict__)
     with engine.begin() as connection:
-        _quarantine(connection, "goal_row", source, batch_id, summary.rejected)
+        _quarantine(connection, kind, source, uuid.uuid4().hex, summary.rejected)
         if good:
-            counts = connection.execute(
-                text(
-                    """
-                    WITH incoming AS (
-                        SELECT DISTINCT ON (user_id, topic_id) * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-                            AS r(user_id text, topic_id text, target_level double precision,
-                                 priority smallint, target_date date, created_at timestamptz)
-                        ORDER BY user_id, topic_id
-                    ), upserted AS (
-                        INSERT INTO interest_goal (user_id, topic_id, target_level, priority, target_date,
-                                                   created_at)
-                        SELECT user_id, topic_id, target_level, priority, target_date,
-                               COALESCE(created_at, now())
-                        FROM incoming
-                        ON CONFLICT (user_id, topic_id) DO UPDATE SET
-                            target_level = EXCLUDED.target_level, priority = EXCLUDED.priority,
-                            target_date = EXCLUDED.target_date, updated_at = now()
-                        WHERE (interest_goal.target_level, interest_goal.priority, interest_goal.target_date)
-                              IS DISTINCT FROM (EXCLUDED.target_level, EXCLUDED.priority, EXCLUDED.target_date)
-                        RETURNING (xmax = 0) AS inserted
-                    )
-                    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-                    FROM upserted
-                    """
-                ),
-                {"rows": _json_rows(good)},
-            ).one()
+            counts = connection.execute(text(upsert), {"rows": json.dumps(good, default=str)}).one()
             summary.inserted, summary.updated = int(counts[0]), int(counts[1])
             summary.unchanged = len(good) - summary.inserted - summary.updated
     return summary
-
-
-def _json_rows(rows: list[dict[str, object]]) -> str:
-    import json
-
-    return json.dumps(rows, default=str)
