@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dreamseed.cli.context import UserError, friendly_errors, load_settings
+from dreamseed.cli.progress import staged_progress
 
 if TYPE_CHECKING:
     from dreamseed.evaluation.summary import EvaluationResult
@@ -93,7 +94,7 @@ def evaluate(
         if sys.argv[1:2] == ["evaluate"]
         else "dreamseed evaluate"
     )
-    with _platform_dir(data, students, weeks, seed, end_date) as data_dir, _progress_bar() as progress:
+    with _platform_dir(data, students, weeks, seed, end_date) as data_dir, staged_progress() as progress:
         outcome = _run(settings, data_dir, scratch_db, keep_db, calibrate_every, progress)
     result = _result(outcome, data_dir if data else None, students, weeks, seed, calibrate_every)
     _write_outputs(target, outcome, result, command)
@@ -116,32 +117,6 @@ def _platform_dir(
     with tempfile.TemporaryDirectory(prefix="dreamseed-eval-") as directory:
         write_platform(generate_platform(config), Path(directory))
         yield Path(directory)
-
-
-@contextmanager
-def _progress_bar() -> Iterator[Progress]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=total)
-        bar.update(tasks[stage], completed=done)
-
-    with bar:
-        yield update
 
 
 def _run(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,8 +12,10 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
@@ -61,3 +63,30 @@ def count_progress(label: str, total: int | None) -> Iterator[Callable[[int], No
 
     with progress:
         yield advance
+
+
+@contextmanager
+def staged_progress(labels: Mapping[str, str] | None = None) -> Iterator[Callable[[str, int, int], None]]:
+    """A bar per stage, on stderr when it is a terminal; yields ``update(stage, done, total)``.
+
+    ``labels`` maps stage names to what the bar says (default: the stage name).
+    """
+    console = _console()
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task((labels or {}).get(stage, stage), total=total)
+        bar.update(tasks[stage], completed=done)
+
+    with bar:
+        yield update

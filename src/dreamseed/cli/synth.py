@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from dreamseed.cli.progress import staged_progress
+
 if TYPE_CHECKING:
-    from dreamseed.synth import Progress
+    pass
 
 STAGE_LABELS = {"simulate": "Simulating weeks", "write": "Writing exam_results.jsonl"}
 
@@ -81,7 +82,7 @@ def synth(
         bad_rows=bad_rows,
     )
     began = time.perf_counter()
-    with _progress_bar() as progress:
+    with staged_progress(STAGE_LABELS) as progress:
         try:
             platform = generate_platform(config, progress)
         except ValueError as error:
@@ -89,33 +90,6 @@ def synth(
         written = write_platform(platform, out, progress)
     elapsed = time.perf_counter() - began
     _print_summary(platform.meta, out, [(f.path, f.rows, f.bytes) for f in written], elapsed)
-
-
-@contextmanager
-def _progress_bar() -> Iterator[Progress]:
-    """A rich progress bar on stderr when it is a terminal; yields a `Progress` callback."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(STAGE_LABELS.get(stage, stage), total=total)
-        bar.update(tasks[stage], completed=done)
-
-    with bar:
-        yield update
 
 
 def _print_summary(
