@@ -86,6 +86,7 @@ def run_demo(
     today: dt.date,
     say: Callable[[str], None],
     on_step: Callable[[StepOutcome], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
     force: bool = False,
 ) -> DemoOutcome:
     """Everything the demo does; returns the row counts per table and the report worth opening."""
@@ -118,6 +119,8 @@ def run_demo(
         # Reports only for the last complete week: enough to look at, and much quicker.
         jobs = None if day == last_sunday else everything_but_reports
         outcomes = run_chain(settings, engine, day, jobs, on_step=on_step)
+        if progress is not None:
+            progress("chain", days.index(day) + 1, len(days))
         failed = [o for o in outcomes if o.exit_code not in (None, 0)]
         if failed:
             raise RuntimeError(f"{failed[0].job} failed on {day}; see the log above")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from dreamseed.cli.context import UserError, database, load_settings
+from dreamseed.cli.progress import staged_progress
 from dreamseed.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,10 +44,10 @@ def demo(students: int, weeks: int, seed: int, force: bool, verbose: bool) -> No
             click.echo(f"   {outcome.day} {outcome.job} FAILED (exit {outcome.exit_code})", err=True)
 
     plan = DemoPlan(students=students, weeks=weeks, seed=seed)
-    with database(settings) as engine:
+    with database(settings) as engine, staged_progress({"chain": "   daily chain"}) as progress:
         try:
             outcome = run_demo(
-                settings, engine, plan, dt.datetime.now(dt.UTC).date(), click.echo, on_step, force
+                settings, engine, plan, dt.datetime.now(dt.UTC).date(), click.echo, on_step, progress, force
             )
         except DemoRefused as error:
             raise UserError(str(error)) from None
