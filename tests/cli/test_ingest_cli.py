@@ -167,3 +167,14 @@ def test_questions_and_goals_load_with_meta_and_rejections(
     }
     assert tuple(goal) == (0.8, "2026-12-20")
     assert CliRunner().invoke(cli, ["ingest", "goals", str(goals)]).output.count("unchanged 1") == 1
+
+
+def test_a_csv_with_the_wrong_header_is_refused_before_loading(
+    cli_env: dict[str, str], engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("item,level\n1,2\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", "questions", str(path)])
+    assert result.exit_code == 1
+    assert "items.csv has no column id; expected the header id,topic_id" in result.output
+    assert counts(engine) == (0, 0, 0)

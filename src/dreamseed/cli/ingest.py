@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
-from dreamseed.cli.context import database, load_settings
+from dreamseed.cli.context import UserError, database, load_settings
 from dreamseed.cli.progress import byte_progress
-from dreamseed.ingest.files import csv_records, exam_result_records
-from dreamseed.ingest.records import check_goal, check_question
+from dreamseed.ingest.files import (
+    GOALS_CSV,
+    QUESTIONS_CSV,
+    CsvLayout,
+    MissingColumns,
+    csv_records,
+    exam_result_records,
+)
+from dreamseed.ingest.records import Rejected, check_goal, check_question
 from dreamseed.storage.ingest import IngestSummary
 
 EXIT_REJECTED = 3
+T = TypeVar("T")
 SHOW_REJECTIONS = 20
 
 _EPILOG = (
@@ -56,7 +66,7 @@ def questions(path: Path) -> None:
     from dreamseed.storage.ingest import load_questions
 
     with database(load_settings()) as engine:
-        summary = load_questions(engine, csv_records(path, check_question), path.name)
+        summary = load_questions(engine, _checked(path, check_question, QUESTIONS_CSV), path.name)
     _report(summary, "rows")
 
 
@@ -70,8 +80,18 @@ def goals(path: Path) -> None:
     from dreamseed.storage.ingest import load_goals
 
     with database(load_settings()) as engine:
-        summary = load_goals(engine, csv_records(path, check_goal), path.name)
+        summary = load_goals(engine, _checked(path, check_goal, GOALS_CSV), path.name)
     _report(summary, "rows")
+
+
+def _checked(
+    path: Path, check: Callable[[int, dict[str, str | None], str], T | Rejected], layout: CsvLayout
+) -> list[T | Rejected]:
+    """All checked rows (item banks and goals are small), or a clear error when the header is wrong."""
+    try:
+        return list(csv_records(path, check, layout))
+    except MissingColumns as error:
+        raise UserError(str(error)) from None
 
 
 def _report(summary: IngestSummary, unit: str) -> None:
@@ -81,11 +101,12 @@ def _report(summary: IngestSummary, unit: str) -> None:
     )
     if not summary.rejected:
         return
-    line_level = sum(1 for r in summary.rejected if not r.reason.startswith("question "))
+    questions = sum(1 for r in summary.rejected if r.reason.startswith("question "))
+    detail = (
+        f" ({len(summary.rejected) - questions} whole {unit}, {questions} questions)" if questions else ""
+    )
     click.echo(
-        f"rejected {len(summary.rejected)} record(s) ({line_level} whole {unit}, "
-        f"{len(summary.rejected) - line_level} questions); kept in table ingest_quarantine:",
-        err=True,
+        f"rejected {len(summary.rejected)} record(s){detail}; kept in table ingest_quarantine:", err=True
     )
     for rejected in summary.rejected[:SHOW_REJECTIONS]:
         click.echo(f"  line {rejected.line_no}: {rejected.reason}", err=True)
