@@ -8,11 +8,14 @@ one JSON-merge upsert of weekly_kpi and one upsert of ability_estimates, in one 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pandas as pd
+from sqlalchemy import Connection
 
 from dreamseed.jobs import churn_scoring
+from dreamseed.jobs.churn_scoring import ActiveChurnModel
 from dreamseed.jobs.command import main
 from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
@@ -56,10 +59,68 @@ def isolate_failures(
     )
 
 
+@dataclass(frozen=True)
+class KpiInputs:
+    """What the KPIs of a set of users need as of a date, read in bulk (no query per user)."""
+
+    attempts: pd.DataFrame
+    history: pd.DataFrame
+    abilities: pd.DataFrame
+    goals: pd.DataFrame
+    churn_model: ActiveChurnModel | None
+
+
+def read_kpi_inputs(connection: Connection, context: JobContext, users: list[str]) -> KpiInputs:
+    """Attempts of the 56 days ending at the run date, θ history, latest abilities, goals, churn model."""
+    as_of, shard = context.run_date, context.shard
+    return KpiInputs(
+        attempts=activity.read_attempts(
+            connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, shard, users
+        ),
+        history=activity.read_theta_history(
+            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, shard
+        ),
+        abilities=activity.read_latest_abilities(connection, as_of, shard),
+        goals=activity.read_goals(connection, shard),
+        churn_model=churn_scoring.active_churn_model(connection, context.settings, context.log),
+    )
+
+
+def kpis_of(
+    users: list[str], inputs: KpiInputs, context: JobContext, failures: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every KPI per user (index user_id) and the θ trend, as of the run date; S comes from the learned
+    churn model when one is active. Users whose computation fails are logged, listed in `failures`
+    and left out."""
+    as_of, parameters = context.run_date, kpi_parameters(context.settings)
+
+    def compute(batch: list[str]) -> pd.DataFrame:
+        return compute_kpis(
+            users=batch,
+            attempts=inputs.attempts,
+            as_of=as_of,
+            theta_history=inputs.history,
+            abilities=inputs.abilities,
+            goals=inputs.goals,
+            parameters=parameters,
+        )
+
+    def on_failure(user: str, error: Exception) -> None:
+        failures.append(user)
+        context.log.error(f"user={user} error={error}")
+
+    values = isolate_failures(users, compute, on_failure)
+    trend = theta_trend(inputs.history, values.index, as_of, parameters)
+    if inputs.churn_model is not None and not values.empty:
+        values = churn_scoring.learned_churn(
+            values, inputs.churn_model, inputs.attempts, trend, inputs.goals, as_of, parameters
+        )
+    return values, trend
+
+
 def run(context: JobContext) -> JobResult:
     settings, log, as_of = context.settings, context.log, context.run_date
     week_start = monday(as_of)
-    parameters = kpi_parameters(settings)
     phases = Phases()
     with context.engine.begin() as connection, phases.time("read"):
         users = activity.read_active_users(
@@ -69,39 +130,12 @@ def run(context: JobContext) -> JobResult:
             log.info(f"No recent users found (lookback={settings.kpi_lookback_days} days); exiting.")
             return JobResult(0, summary=f"processed_users=0, failed_users=0, week={week_start}")
         log.info(f"Computing KPIs for {len(users)} users; week_start={week_start}, dry_run={context.dry_run}")
+    failures: list[str] = []
     with context.engine.begin() as connection:
         with phases.time("read"):
-            attempts = activity.read_attempts(
-                connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, context.shard, users
-            )
-            history = activity.read_theta_history(
-                connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, context.shard
-            )
-            abilities = activity.read_latest_abilities(connection, as_of, context.shard)
-            goals = activity.read_goals(connection, context.shard)
-            model = churn_scoring.active_churn_model(connection, settings, log)
-        failures: list[str] = []
-
-        def on_failure(user: str, error: Exception) -> None:
-            failures.append(user)
-            log.error(f"user={user} error={error}")
-
-        def compute(batch: list[str]) -> pd.DataFrame:
-            return compute_kpis(
-                users=batch,
-                attempts=attempts,
-                as_of=as_of,
-                theta_history=history,
-                abilities=abilities,
-                goals=goals,
-                parameters=parameters,
-            )
-
+            inputs = read_kpi_inputs(connection, context, users)
         with phases.time("compute"):
-            values = isolate_failures(users, compute, on_failure)
-            trend = theta_trend(history, values.index, as_of, parameters)
-            if model is not None:
-                values = churn_scoring.learned_churn(values, model, attempts, trend, goals, as_of, parameters)
+            values, trend = kpis_of(users, inputs, context, failures)
             documents = kpis.kpi_documents(values, {"as_of": as_of.isoformat()})
         if context.dry_run:
             log.info(

@@ -11,19 +11,17 @@ first time (its inactive_since is kept by later runs) and closed when the user c
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import click
 import pandas as pd
 from sqlalchemy import Connection
 
-from dreamseed.jobs import churn_scoring
 from dreamseed.jobs.command import main
-from dreamseed.jobs.compute_daily_kpis import THETA_HISTORY_DAYS, isolate_failures, kpi_parameters
+from dreamseed.jobs.compute_daily_kpis import kpis_of, read_kpi_inputs
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday, yesterday
-from dreamseed.kpis import compute_kpis, theta_trend
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
-from dreamseed.storage import activity, inactivity, kpis
+from dreamseed.storage import inactivity, kpis
 
 WINDOW_DAYS = LOOKBACK_DAYS
 """Users last active more than this many days ago are gone, not inactive (S has no data on them)."""
@@ -66,38 +64,8 @@ def _p_and_s(
     connection: Connection, context: JobContext, users: list[str], failures: list[str]
 ) -> pd.DataFrame:
     """P and S (and their companions) of `users` as of the run date; failing users are left out."""
-    as_of, shard, parameters = context.run_date, context.shard, kpi_parameters(context.settings)
-    attempts = activity.read_attempts(
-        connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, shard, users
-    )
-    history = activity.read_theta_history(
-        connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, shard
-    )
-    abilities = activity.read_latest_abilities(connection, as_of, shard)
-    goals = activity.read_goals(connection, shard)
-
-    def compute(batch: list[str]) -> pd.DataFrame:
-        values = compute_kpis(
-            users=batch,
-            attempts=attempts,
-            as_of=as_of,
-            theta_history=history,
-            abilities=abilities,
-            goals=goals,
-            parameters=parameters,
-        )
-        return values[[*MERGED_KPIS, "days_since_last", "sessions_56d", "mean_gap_days"]]
-
-    def on_failure(user: str, error: Exception) -> None:
-        failures.append(user)
-        context.log.error(f"user={user} error={error}")
-
-    values = isolate_failures(users, compute, on_failure)
-    model = churn_scoring.active_churn_model(connection, context.settings, context.log)
-    if model is not None and not values.empty:
-        trend = theta_trend(history, values.index, as_of, parameters)
-        values = churn_scoring.learned_churn(values, model, attempts, trend, goals, as_of, parameters)
-    return values
+    values, _trend = kpis_of(users, read_kpi_inputs(connection, context, users), context, failures)
+    return values[[c for c in (*MERGED_KPIS, *MERGED_EXTRAS) if c in values.columns]]
 
 
 def inactivity_documents(values: pd.DataFrame, rows: pd.DataFrame, as_of: date) -> pd.Series:
