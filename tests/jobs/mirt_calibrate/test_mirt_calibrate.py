@@ -4,14 +4,13 @@ filters, and the shared job rules."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 from tests.factories import at, exam_result, load, question, table_fingerprints
-from tests.jobs.calibration_data import END, answers, clone, loaded_template, written_platform
+from tests.jobs.mirt_calibrate.calibration_data import END, answers
 
 from dreamseed.jobs.registry import load_job
 from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
@@ -21,29 +20,6 @@ from dreamseed.synth import SynthPlatform
 
 JOB = load_job("mirt-calibrate")
 NEXT = END + dt.timedelta(days=1)
-
-
-@pytest.fixture(scope="module")
-def synthetic(
-    tmp_path_factory: pytest.TempPathFactory, admin_url: str, template_url: str
-) -> Iterator[tuple[SynthPlatform, str]]:
-    """The platform, and a template database holding it (loaded once per module)."""
-    out = tmp_path_factory.mktemp("calibration-platform")
-    platform = written_platform(out)
-    with loaded_template(admin_url, str(make_url(template_url).database), out) as name:
-        yield platform, name
-
-
-@pytest.fixture
-def database_url(admin_url: str, synthetic: tuple[SynthPlatform, str]) -> Iterator[str]:
-    """Overrides the shared fixture: every test starts from a clone of the loaded platform."""
-    with clone(admin_url, synthetic[1]) as url:
-        yield url
-
-
-@pytest.fixture
-def platform(engine: Engine) -> Engine:
-    return engine
 
 
 def frame(engine: Engine, query: str, **params: object) -> pd.DataFrame:

@@ -9,17 +9,16 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tests.api.server import serving
 from tests.factories import table_fingerprints
-from tests.jobs.calibration_data import END, clone, loaded_template, written_platform
+from tests.jobs.mirt_calibrate.calibration_data import END
 
 from dreamseed.api.app import create_app
 from dreamseed.jobs.registry import load_job
 from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
 from dreamseed.settings import Settings
-from dreamseed.synth import SynthPlatform
 
 JOB = load_job("mirt-calibrate")
 TOKEN = "calibration-token"
@@ -44,29 +43,6 @@ class Flaky:
                 await send({"type": "http.response.body", "body": b"busy"})
                 return
         await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="module")
-def synthetic(
-    tmp_path_factory: pytest.TempPathFactory, admin_url: str, template_url: str
-) -> Iterator[tuple[SynthPlatform, str]]:
-    """The platform, and a template database holding it (loaded once per module)."""
-    out = tmp_path_factory.mktemp("calibration-platform")
-    platform = written_platform(out)
-    with loaded_template(admin_url, str(make_url(template_url).database), out) as name:
-        yield platform, name
-
-
-@pytest.fixture
-def database_url(admin_url: str, synthetic: tuple[SynthPlatform, str]) -> Iterator[str]:
-    """Overrides the shared fixture: every test starts from a clone of the loaded platform."""
-    with clone(admin_url, synthetic[1]) as url:
-        yield url
-
-
-@pytest.fixture
-def platform(engine: Engine) -> Engine:
-    return engine
 
 
 def remote(settings: Settings, url: str, **changes: object) -> Settings:
