@@ -25,6 +25,18 @@ def _shard_params(shard: Shard) -> dict[str, Any]:
     return {"shard_count": shard.count, "shard_index": shard.index}
 
 
+def _window_params(
+    first_day: date, last_day: date, shard: Shard, user_ids: list[str] | None = None
+) -> dict[str, Any]:
+    """Bind values of the UTC days first_day..last_day (end exclusive), the shard and the users."""
+    return {
+        "start": first_day,
+        "end": last_day + timedelta(days=1),
+        "user_ids": user_ids,
+        **_shard_params(shard),
+    }
+
+
 def _epoch_to_utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, unit="s", utc=True)
 
@@ -53,12 +65,7 @@ def read_attempts(
         WHERE a.completed_at >= :start AND a.completed_at < :end
               {_shard_clause(shard, "a.user_id")} {users_clause}
     """
-    params = {
-        "start": first_day,
-        "end": last_day + timedelta(days=1),
-        "user_ids": user_ids,
-        **_shard_params(shard),
-    }
+    params = _window_params(first_day, last_day, shard, user_ids)
     frame = copy_out_csv(
         connection,
         query,
@@ -105,12 +112,7 @@ def read_answer_days(
               {_shard_clause(shard, "a.user_id")} {users_clause}
         GROUP BY 1, 2, 3
     """
-    params = {
-        "start": first_day,
-        "end": last_day + timedelta(days=1),
-        "user_ids": user_ids,
-        **_shard_params(shard),
-    }
+    params = _window_params(first_day, last_day, shard, user_ids)
     counts = copy_out_csv(
         connection,
         query,
@@ -144,7 +146,7 @@ def read_theta_history(
         FROM mirt_ability_history h
         WHERE h.fitted_at >= :start AND h.fitted_at < :end {_shard_clause(shard, "h.user_id")}
     """
-    params = {"start": first_day, "end": last_day + timedelta(days=1), **_shard_params(shard)}
+    params = _window_params(first_day, last_day, shard)
     frame = copy_out_csv(
         connection,
         query,
@@ -197,6 +199,6 @@ def read_active_users(
         WHERE a.completed_at >= :start AND a.completed_at < :end {_shard_clause(shard, "a.user_id")}
         ORDER BY 1
     """,
-        {"start": first_day, "end": last_day + timedelta(days=1), **_shard_params(shard)},
+        _window_params(first_day, last_day, shard),
     )
     return frame["user_id"].tolist() if not frame.empty else []
