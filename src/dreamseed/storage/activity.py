@@ -6,15 +6,25 @@ fetching rows one by one. Every reader takes a day range (UTC, inclusive) and an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from dreamseed.jobs.shard import Shard, sql_filter
 from dreamseed.storage.frames import copy_out_csv, read_frame
+from dreamseed.storage.packed import (
+    PackedColumn,
+    PackedGroups,
+    concatenated,
+    only_keys,
+    read_packed_groups,
+    row_keys,
+)
 
 
 def _shard_clause(shard: Shard, column: str) -> str:
@@ -37,8 +47,29 @@ def _window_params(
     }
 
 
+def _users_clause(user_ids: list[str] | None) -> str:
+    return "AND a.user_id = ANY(:user_ids)" if user_ids is not None else ""
+
+
 def _epoch_to_utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, unit="s", utc=True)
+
+
+ATTEMPT_SLICE_DAYS = 14
+"""read_attempts reads its window in slices of this many days, to bound the server's memory."""
+SERVER_FILTER_MAX_USERS = 1000
+"""Up to this many users, read_attempts filters them in one query (index lookups per user); beyond,
+it reads the window in slices and drops the other users' groups after the read, which costs less
+than testing every row."""
+_ATTEMPT_COLUMNS = (
+    PackedColumn("item_id", "a.item_id", "int8"),
+    PackedColumn("topic_id", "coalesce(hashtextextended(a.topic_id, 0), 0)", "int8"),
+    PackedColumn("correct", "a.correct", "bool"),
+    PackedColumn("response_time_ms", "a.response_time_ms", "int4"),
+    PackedColumn("hints", "a.hints", "int4"),
+    PackedColumn("completed_at", "a.completed_at", "timestamptz"),
+    PackedColumn("session_id", "hashtextextended(a.session_id, 0)", "int8"),
+)
 
 
 def read_attempts(
@@ -50,43 +81,78 @@ def read_attempts(
 ) -> pd.DataFrame:
     """Attempts completed on UTC days first_day..last_day: the KPI library's attempts frame.
 
-    Columns: user_id (categorical: the KPI library groups it much faster), item_id, topic_id, correct,
-    response_time_ms, hint_used (bool), hints (count), completed_at (UTC), session_id (a 64-bit hash of
-    the session id: what the KPIs need is which answers share a session, and integers travel and
-    group far faster than UUID strings), exam_id.
+    Columns: user_id (categorical: the KPI library groups it much faster), item_id, topic_id,
+    correct, response_time_ms, hint_used (bool), hints (count), completed_at (UTC), session_id.
+    topic_id and session_id are 64-bit hashes of the ids (topic: 0 when null): what the KPIs need
+    is which answers share a key or a session, and integers travel and group far faster than text.
+    Rows come in no particular order. Read as packed binary groups (see ``storage.packed``); for
+    more than SERVER_FILTER_MAX_USERS users, in slices of ATTEMPT_SLICE_DAYS days.
     """
     shard = shard or Shard.whole()
-    users_clause = "AND a.user_id = ANY(:user_ids)" if user_ids is not None else ""
-    query = f"""
-        SELECT a.user_id, a.item_id, a.topic_id, a.correct::int AS correct, a.response_time_ms,
-               a.hints, date_part('epoch', a.completed_at) AS completed_epoch,
-               ('x' || substr(md5(a.session_id), 1, 16))::bit(64)::bigint AS session_id, a.exam_id
-        FROM attempt_fact a
-        WHERE a.completed_at >= :start AND a.completed_at < :end
-              {_shard_clause(shard, "a.user_id")} {users_clause}
-    """
-    params = _window_params(first_day, last_day, shard, user_ids)
-    frame = copy_out_csv(
-        connection,
-        query,
-        params,
-        dtype={
-            "user_id": "category",
-            "item_id": "int64",
-            "topic_id": str,
-            "correct": "int8",
-            "response_time_ms": "int64",
-            "hints": "int64",
-            "completed_epoch": "float64",
-            "session_id": "int64",
-            "exam_id": "Int64",
-        },
+    if user_ids is not None and len(user_ids) <= SERVER_FILTER_MAX_USERS:
+        groups = _read_attempt_groups(connection, first_day, last_day, shard, user_ids)
+    else:
+        with _work_mem(connection, "128MB"):
+            groups = concatenated(
+                [
+                    _read_attempt_groups(connection, start, end, shard, None)
+                    for start, end in _day_slices(first_day, last_day, ATTEMPT_SLICE_DAYS)
+                ]
+            )
+        if user_ids is not None:
+            groups = only_keys(groups, user_ids)
+    columns = groups.columns
+    return pd.DataFrame(
+        {
+            "user_id": row_keys(groups),
+            "item_id": columns["item_id"],
+            "topic_id": columns["topic_id"],
+            "correct": columns["correct"],
+            "response_time_ms": columns["response_time_ms"].astype(np.int64),
+            "hints": columns["hints"].astype(np.int64),
+            "hint_used": columns["hints"] > 0,
+            "completed_at": pd.to_datetime(columns["completed_at"], unit="us", utc=True),
+            "session_id": columns["session_id"],
+        }
     )
-    frame["correct"] = frame["correct"].astype(bool)
-    frame["hint_used"] = frame["hints"] > 0
-    frame["completed_at"] = _epoch_to_utc(frame.pop("completed_epoch"))
-    frame["topic_id"] = frame["topic_id"].astype(object).where(frame["topic_id"].notna(), None)
-    return frame
+
+
+def _read_attempt_groups(
+    connection: Connection, first_day: date, last_day: date, shard: Shard, user_ids: list[str] | None
+) -> PackedGroups:
+    return read_packed_groups(
+        connection,
+        key="a.user_id",
+        columns=_ATTEMPT_COLUMNS,
+        source=f"""FROM attempt_fact a
+            WHERE a.completed_at >= :start AND a.completed_at < :end
+                  {_shard_clause(shard, "a.user_id")} {_users_clause(user_ids)}""",
+        params=_window_params(first_day, last_day, shard, user_ids),
+    )
+
+
+def _day_slices(first_day: date, last_day: date, days: int) -> list[tuple[date, date]]:
+    """first_day..last_day (inclusive) cut into consecutive (first, last) ranges of at most ``days``;
+    an empty range stays one (empty) slice."""
+    slices = []
+    start = first_day
+    while start <= last_day:
+        end = min(last_day, start + timedelta(days=days - 1))
+        slices.append((start, end))
+        start = end + timedelta(days=1)
+    return slices or [(first_day, last_day)]
+
+
+@contextmanager
+def _work_mem(connection: Connection, amount: str) -> Iterator[None]:
+    """Raise work_mem for the statements inside (so grouping stays in memory), then restore it."""
+    setting = text("SELECT set_config('work_mem', :amount, true)")
+    previous = connection.execute(text("SELECT current_setting('work_mem')")).scalar_one()
+    connection.execute(setting, {"amount": amount})
+    try:
+        yield
+    finally:
+        connection.execute(setting, {"amount": previous})
 
 
 def read_answer_days(
@@ -103,13 +169,12 @@ def read_answer_days(
     is noon UTC of the answer's day, and item, topic, time, hints and session are placeholders.
     """
     shard = shard or Shard.whole()
-    users_clause = "AND a.user_id = ANY(:user_ids)" if user_ids is not None else ""
     query = f"""
         SELECT a.user_id, (a.completed_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day,
                a.correct::int AS correct, count(*) AS answers
         FROM attempt_fact a
         WHERE a.completed_at >= :start AND a.completed_at < :end
-              {_shard_clause(shard, "a.user_id")} {users_clause}
+              {_shard_clause(shard, "a.user_id")} {_users_clause(user_ids)}
         GROUP BY 1, 2, 3
     """
     params = _window_params(first_day, last_day, shard, user_ids)
