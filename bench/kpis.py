@@ -29,9 +29,9 @@ from dreamseed.jobs.compute_daily_kpis import kpi_parameters
 from dreamseed.jobs.registry import load_job
 from dreamseed.jobs.runner import EXIT_OK, execute, monday
 from dreamseed.kpis import compute_kpis
-from dreamseed.kpis.attempts import LOOKBACK_DAYS
+from dreamseed.kpis.attempts import ATTEMPT_COLUMNS, LOOKBACK_DAYS
 from dreamseed.settings import Settings
-from dreamseed.storage import activity, kpis
+from dreamseed.storage import kpis
 from dreamseed.storage.frames import copy_frame
 from dreamseed.synth import SynthConfig, SynthPlatform, generate_platform
 
@@ -87,13 +87,24 @@ def load(engine: Engine, platform: SynthPlatform) -> int:
 
 
 def original_approach(engine: Engine, settings: Settings, users: list[str]) -> None:
-    """One user at a time, as the original compute-daily-kpis did: that user's attempts, θ history and
-    goal by indexed queries, the KPIs of that one user, a one-row upsert (the same KPI code as ours)."""
+    """One user at a time, as the original compute-daily-kpis did: that user's attempts (a plain indexed
+    SELECT, as the original's load_attempts; from attempt_fact, not the slower attempt view), θ history
+    and goal by indexed queries, the KPIs of that one user, a one-row upsert (the same KPI code as ours)."""
     parameters = kpi_parameters(settings)
     first = END - dt.timedelta(days=LOOKBACK_DAYS - 1)
     for user in users:
         with engine.begin() as connection:
-            attempts = activity.read_attempts(connection, first, END, user_ids=[user])
+            attempts = pd.DataFrame(
+                connection.execute(
+                    text(
+                        "SELECT user_id, item_id, topic_id, correct, response_time_ms, hints > 0 AS hint_used, "
+                        "completed_at, session_id FROM attempt_fact WHERE user_id = :u "
+                        "AND completed_at >= :start AND completed_at < :end ORDER BY completed_at"
+                    ),
+                    {"u": user, "start": first, "end": END + dt.timedelta(days=1)},
+                ).all(),
+                columns=list(ATTEMPT_COLUMNS),
+            )
             rows = connection.execute(
                 text("SELECT user_id, fitted_at, theta, se FROM mirt_ability_history WHERE user_id = :u"),
                 {"u": user},

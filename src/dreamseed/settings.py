@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         "projection's uncertainty beyond the θ standard errors. Default calibrated by `dreamseed evaluate` "
         "(docs/EVALUATION.md).",
     )
+    metrics_p_slope_prior: Literal["auto", "off"] = Field(
+        "auto",
+        validation_alias=_env("METRICS_P_SLOPE_PRIOR"),
+        description="θ slopes in the trend form of P: auto shrinks each user's slope towards the population's "
+        "(a normal prior estimated from every user's θ trend on the run date, empirical Bayes), which also "
+        "gives users with a single θ point a trend P; off projects each user's own slope. Default chosen by "
+        "`dreamseed evaluate` (docs/EVALUATION.md).",
+    )
     churn_model: Literal["auto", "off"] = Field(
         "auto",
         validation_alias=_env("CHURN_MODEL"),

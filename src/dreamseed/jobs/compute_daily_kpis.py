@@ -19,8 +19,9 @@ from dreamseed.jobs.churn_scoring import ActiveChurnModel
 from dreamseed.jobs.command import main
 from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
-from dreamseed.kpis import KpiParameters, compute_kpis, theta_trend
+from dreamseed.kpis import KpiParameters, SlopePrior, compute_kpis, estimate_slope_prior, theta_trend
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
+from dreamseed.kpis.slope_prior import MIN_SLOPES
 from dreamseed.settings import Settings
 from dreamseed.storage import activity, kpis
 
@@ -68,22 +69,45 @@ class KpiInputs:
     abilities: pd.DataFrame
     goals: pd.DataFrame
     churn_model: ActiveChurnModel | None
+    slope_prior: SlopePrior | None
 
 
 def read_kpi_inputs(connection: Connection, context: JobContext, users: list[str]) -> KpiInputs:
-    """Attempts of the 56 days ending at the run date, θ history, latest abilities, goals, churn model."""
+    """Attempts of the 56 days ending at the run date, θ history, latest abilities, goals, churn model
+    and the θ slope prior."""
     as_of, shard = context.run_date, context.shard
+    history = activity.read_theta_history(
+        connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, shard
+    )
     return KpiInputs(
         attempts=activity.read_attempts(
             connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, shard, users
         ),
-        history=activity.read_theta_history(
-            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, shard
-        ),
+        history=history,
         abilities=activity.read_latest_abilities(connection, as_of, shard),
         goals=activity.read_goals(connection, shard),
         churn_model=churn_scoring.active_churn_model(connection, context.settings, context.log),
+        slope_prior=_slope_prior(connection, context, history),
     )
+
+
+def _slope_prior(connection: Connection, context: JobContext, history: pd.DataFrame) -> SlopePrior | None:
+    """The θ slope prior of the whole platform (every shard gets the same), or None when it is off or
+    too few users have a slope."""
+    if context.settings.metrics_p_slope_prior == "off":
+        return None
+    as_of = context.run_date
+    if not context.shard.is_whole:
+        history = activity.read_theta_history(connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of)
+    trend = theta_trend(history, history["user_id"].unique(), as_of, kpi_parameters(context.settings))
+    prior = estimate_slope_prior(trend)
+    if prior is None:
+        context.log.info(f"θ slope prior: none (fewer than {MIN_SLOPES} users with a θ slope)")
+    else:
+        context.log.info(
+            f"θ slope prior: mean={prior.mean:.4f}/day, sd={prior.sd:.4f}/day from {prior.n_users} users"
+        )
+    return prior
 
 
 def kpis_of(
@@ -103,6 +127,7 @@ def kpis_of(
             abilities=inputs.abilities,
             goals=inputs.goals,
             parameters=parameters,
+            slope_prior=inputs.slope_prior,
         )
 
     def on_failure(user: str, error: Exception) -> None:

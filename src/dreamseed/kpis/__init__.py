@@ -17,6 +17,7 @@ from dreamseed.kpis.goal_probability import (
 from dreamseed.kpis.improvement import improvement_index
 from dreamseed.kpis.parameters import KpiParameters, PMethod
 from dreamseed.kpis.recovery import recovery_rate
+from dreamseed.kpis.slope_prior import SlopePrior, estimate_slope_prior, shrunk_slopes
 from dreamseed.kpis.theta_history import THETA_HISTORY_COLUMNS, ThetaPoints, prepare_theta_history
 from dreamseed.kpis.theta_trend import TREND_COLUMNS, theta_trend, trend_of_points
 from dreamseed.kpis.weekly import EXTRA_COLUMNS, KPI_COLUMNS, compute_kpis
@@ -33,6 +34,7 @@ __all__ = [
     "AttemptArrays",
     "KpiParameters",
     "PMethod",
+    "SlopePrior",
     "ThetaPoints",
     "churn_activity",
     "churn_band",
@@ -40,11 +42,13 @@ __all__ = [
     "churn_risk",
     "compute_kpis",
     "engagement",
+    "estimate_slope_prior",
     "goal_attainment_probability",
     "improvement_index",
     "prepare_attempts",
     "prepare_theta_history",
     "recovery_rate",
+    "shrunk_slopes",
     "static_probability",
     "theta_trend",
     "time_efficiency",

@@ -16,6 +16,7 @@ from dreamseed.kpis.goal_probability import goal_attainment_probability
 from dreamseed.kpis.improvement import improvement_index
 from dreamseed.kpis.parameters import KpiParameters
 from dreamseed.kpis.recovery import recovery_rate
+from dreamseed.kpis.slope_prior import SlopePrior
 from dreamseed.kpis.theta_history import prepare_theta_history
 from dreamseed.kpis.theta_trend import trend_of_points
 
@@ -44,11 +45,13 @@ def compute_kpis(
     abilities: pd.DataFrame | None = None,
     goals: pd.DataFrame | None = None,
     parameters: KpiParameters | None = None,
+    slope_prior: SlopePrior | None = None,
 ) -> pd.DataFrame:
     """One row per user (index ``user_id``, in ``users`` order): ``KPI_COLUMNS`` + ``EXTRA_COLUMNS``.
 
     Only data dated on or before ``as_of`` (UTC dates) counts. KPIs are NaN (never 0) where
     their data is missing; text columns are None there. S_v1 is the heuristic S (today S = S_v1).
+    ``slope_prior`` (see ``estimate_slope_prior``) shrinks the θ slopes in P's trend form.
     """
     parameters = parameters or KpiParameters()
     index = user_index(users)
@@ -56,7 +59,7 @@ def compute_kpis(
     points = prepare_theta_history(theta_history, index, as_of)
     improvement = improvement_index(prepared, points, parameters)
     trend = trend_of_points(points, index, parameters)
-    probability = goal_attainment_probability(index, abilities, goals, trend, as_of, parameters)
+    probability = goal_attainment_probability(index, abilities, goals, trend, as_of, parameters, slope_prior)
     churn = churn_activity(prepared, parameters)
     frame = pd.concat(
         [

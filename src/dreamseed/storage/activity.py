@@ -51,10 +51,6 @@ def _users_clause(user_ids: list[str] | None) -> str:
     return "AND a.user_id = ANY(:user_ids)" if user_ids is not None else ""
 
 
-def _epoch_to_utc(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, unit="s", utc=True)
-
-
 ATTEMPT_SLICE_DAYS = 14
 """read_attempts reads its window in slices of this many days, to bound the server's memory."""
 SERVER_FILTER_MAX_USERS = 1000
@@ -92,7 +88,7 @@ def read_attempts(
     if user_ids is not None and len(user_ids) <= SERVER_FILTER_MAX_USERS:
         groups = _read_attempt_groups(connection, first_day, last_day, shard, user_ids)
     else:
-        with _work_mem(connection, "128MB"):
+        with _grouping_in_memory(connection):
             groups = concatenated(
                 [
                     _read_attempt_groups(connection, start, end, shard, None)
@@ -144,15 +140,20 @@ def _day_slices(first_day: date, last_day: date, days: int) -> list[tuple[date, 
 
 
 @contextmanager
-def _work_mem(connection: Connection, amount: str) -> Iterator[None]:
-    """Raise work_mem for the statements inside (so grouping stays in memory), then restore it."""
-    setting = text("SELECT set_config('work_mem', :amount, true)")
-    previous = connection.execute(text("SELECT current_setting('work_mem')")).scalar_one()
-    connection.execute(setting, {"amount": amount})
+def _grouping_in_memory(connection: Connection) -> Iterator[None]:
+    """Within: hash the groups in memory (work_mem 256MB, no sort-based grouping, which spills a
+    slice's rows to disk); the previous settings come back afterwards."""
+    settings = {"work_mem": "256MB", "enable_sort": "off"}
+    read = text("SELECT current_setting(:name)")
+    previous = {name: connection.execute(read, {"name": name}).scalar_one() for name in settings}
+    change = text("SELECT set_config(:name, :value, true)")
+    for name, value in settings.items():
+        connection.execute(change, {"name": name, "value": value})
     try:
         yield
     finally:
-        connection.execute(setting, {"amount": previous})
+        for name, value in previous.items():
+            connection.execute(change, {"name": name, "value": value})
 
 
 def read_answer_days(
@@ -204,22 +205,29 @@ def read_answer_days(
 def read_theta_history(
     connection: Connection, first_day: date, last_day: date, shard: Shard | None = None
 ) -> pd.DataFrame:
-    """θ history (mirt_ability_history) fitted on UTC days first_day..last_day: user_id, fitted_at, theta, se."""
+    """θ history (mirt_ability_history) fitted on UTC days first_day..last_day: user_id, fitted_at, theta, se
+    (NaN where null). Rows come in no particular order."""
     shard = shard or Shard.whole()
-    query = f"""
-        SELECT h.user_id, extract(epoch FROM h.fitted_at) AS fitted_epoch, h.theta, h.se
-        FROM mirt_ability_history h
-        WHERE h.fitted_at >= :start AND h.fitted_at < :end {_shard_clause(shard, "h.user_id")}
-    """
-    params = _window_params(first_day, last_day, shard)
-    frame = copy_out_csv(
+    groups = read_packed_groups(
         connection,
-        query,
-        params,
-        dtype={"user_id": str, "fitted_epoch": "float64", "theta": "float64", "se": "float64"},
+        key="h.user_id",
+        columns=(
+            PackedColumn("fitted_at", "h.fitted_at", "timestamptz"),
+            PackedColumn("theta", "h.theta", "float8"),
+            PackedColumn("se", "coalesce(h.se, 'NaN')", "float8"),
+        ),
+        source=f"""FROM mirt_ability_history h
+            WHERE h.fitted_at >= :start AND h.fitted_at < :end {_shard_clause(shard, "h.user_id")}""",
+        params=_window_params(first_day, last_day, shard),
     )
-    frame["fitted_at"] = _epoch_to_utc(frame.pop("fitted_epoch"))
-    return frame[["user_id", "fitted_at", "theta", "se"]]
+    return pd.DataFrame(
+        {
+            "user_id": row_keys(groups).astype(object),
+            "fitted_at": pd.to_datetime(groups.columns["fitted_at"], unit="us", utc=True),
+            "theta": groups.columns["theta"],
+            "se": groups.columns["se"],
+        }
+    )
 
 
 def read_latest_abilities(connection: Connection, last_day: date, shard: Shard | None = None) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import math
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
@@ -26,14 +27,28 @@ def _json_value(value: Any) -> Any:
 def kpi_documents(frame: pd.DataFrame, extra: dict[str, Any] | None = None) -> pd.Series:
     """One JSON text per user (index user_id) from a KPI frame; NaN becomes null."""
     extra = extra or {}
-    records = frame.to_dict(orient="index")
+    names = [str(name) for name in frame.columns]
+    columns = [_json_column(frame[name]) for name in frame.columns]
     return pd.Series(
-        {
-            user: json.dumps({**{k: _json_value(v) for k, v in row.items()}, **extra})
-            for user, row in records.items()
-        },
+        [
+            json.dumps({**dict(zip(names, values, strict=True)), **extra})
+            for values in zip(*columns, strict=True)
+        ]
+        if names
+        else [json.dumps(extra)] * len(frame),
+        index=frame.index,
         dtype=object,
     )
+
+
+def _json_column(values: pd.Series) -> list[Any]:
+    """A column as plain Python values for json (float columns converted at once; NaN, ±inf -> None)."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        plain = numbers.astype(object)
+        plain[~np.isfinite(numbers)] = None
+        return list(plain)
+    return [_json_value(value) for value in values.tolist()]
 
 
 def merge_weekly_kpis(connection: Connection, week_start: date, documents: pd.Series) -> int:

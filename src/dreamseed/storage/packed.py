@@ -16,13 +16,27 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-PackedKind = Literal["int8", "int4", "bool", "timestamptz"]
+from dreamseed.storage.frames import fetch_binary
 
-_SEND = {"int8": "int8send", "int4": "int4send", "bool": "boolsend", "timestamptz": "timestamptz_send"}
-_WIRE = {"int8": ">i8", "int4": ">i4", "bool": "?", "timestamptz": ">i8"}
-_NATIVE = {"int8": np.int64, "int4": np.int32, "bool": np.bool_, "timestamptz": np.int64}
+PackedKind = Literal["int8", "int4", "float8", "bool", "timestamptz"]
+
+_SEND = {
+    "int8": "int8send",
+    "int4": "int4send",
+    "float8": "float8send",
+    "bool": "boolsend",
+    "timestamptz": "timestamptz_send",
+}
+_WIRE = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "bool": "?", "timestamptz": ">i8"}
+_NATIVE = {
+    "int8": np.int64,
+    "int4": np.int32,
+    "float8": np.float64,
+    "bool": np.bool_,
+    "timestamptz": np.int64,
+}
 _POSTGRES_EPOCH_US = 946_684_800 * 10**6
 """Microseconds from 1970-01-01 to 2000-01-01, where PostgreSQL's binary timestamps count from."""
 
@@ -67,10 +81,10 @@ def read_packed_groups(
     query = (
         f"SELECT {key} AS key, count(*) AS n, string_agg({packed}, ''::bytea) AS packed {source} GROUP BY 1"
     )
-    rows = connection.execute(text(query), params).fetchall()
+    rows = fetch_binary(connection, query, params)
     wire = np.dtype([(column.name, _WIRE[column.kind]) for column in columns])
-    counts = np.fromiter((row.n for row in rows), dtype=np.int64, count=len(rows))
-    blob = b"".join(row.packed or b"" for row in rows)
+    counts = np.fromiter((n for _, n, _ in rows), dtype=np.int64, count=len(rows))
+    blob = b"".join(packed or b"" for _, _, packed in rows)
     if len(blob) != int(counts.sum()) * wire.itemsize:
         raise ValueError(
             f"packed read returned {len(blob)} bytes for {int(counts.sum())} rows of {wire.itemsize} bytes: "
@@ -78,7 +92,7 @@ def read_packed_groups(
         )
     records = np.frombuffer(blob, dtype=wire)
     keys = np.empty(len(rows), dtype=object)
-    keys[:] = [row.key for row in rows]
+    keys[:] = [key for key, _, _ in rows]
     return PackedGroups(keys, counts, {column.name: _native(records, column) for column in columns})
 
 
