@@ -102,9 +102,10 @@ class Settings(BaseSettings):
         "auto",
         validation_alias=_env("METRICS_P_SLOPE_PRIOR"),
         description="θ slopes in the trend form of P: auto shrinks each user's slope towards the population's "
-        "(a normal prior estimated from every user's θ trend on the run date, empirical Bayes), which also "
-        "gives users with a single θ point a trend P; off projects each user's own slope. Default chosen by "
-        "`dreamseed evaluate` (docs/EVALUATION.md).",
+        "(a normal prior estimated from every user's θ trend on the run date, empirical Bayes; N(0, 0.02²) "
+        "per day while fewer than 30 users have a slope), which also gives users with a single θ point a "
+        "trend P; off projects each user's own slope. Default chosen by `dreamseed evaluate` "
+        "(docs/EVALUATION.md).",
     )
     churn_model: Literal["auto", "off"] = Field(
         "auto",

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy.special import ndtr
 
 from dreamseed.kpis import SlopePrior, estimate_slope_prior, shrunk_slopes, trend_probability
-from dreamseed.kpis.slope_prior import MIN_SLOPES
+from dreamseed.kpis.slope_prior import DEFAULT_PRIOR_SD, MIN_SLOPES
 
 
 def _trends(slope: np.ndarray, slope_se: np.ndarray) -> pd.DataFrame:
@@ -22,7 +22,7 @@ def test_the_prior_recovers_the_population_of_true_slopes() -> None:
     true = rng.normal(0.005, 0.004, 4000)
     se = rng.uniform(0.002, 0.02, 4000)
     prior = estimate_slope_prior(_trends(true + rng.normal(0, se), se))
-    assert prior is not None
+    assert prior.estimated
     assert prior.mean == pytest.approx(0.005, abs=0.0005)
     assert prior.sd == pytest.approx(0.004, abs=0.0008)
     assert prior.n_users == 4000
@@ -32,14 +32,14 @@ def test_slopes_that_are_all_noise_give_a_tiny_prior_spread() -> None:
     rng = np.random.default_rng(6)
     se = np.full(2000, 0.02)
     prior = estimate_slope_prior(_trends(0.003 + rng.normal(0, se), se))
-    assert prior is not None
     assert prior.sd < 0.003
 
 
-def test_too_few_usable_slopes_give_no_prior() -> None:
+def test_too_few_usable_slopes_give_the_default_prior_of_no_growth() -> None:
     slope = np.r_[np.full(MIN_SLOPES - 1, 0.01), np.nan, 0.02]
     se = np.r_[np.full(MIN_SLOPES - 1, 0.01), 0.01, np.nan]
-    assert estimate_slope_prior(_trends(slope, se)) is None
+    prior = estimate_slope_prior(_trends(slope, se))
+    assert prior == SlopePrior(mean=0.0, sd=DEFAULT_PRIOR_SD, n_users=MIN_SLOPES - 1, estimated=False)
 
 
 def test_shrinkage_is_the_normal_posterior() -> None:

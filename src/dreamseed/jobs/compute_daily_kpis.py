@@ -21,7 +21,6 @@ from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
 from dreamseed.kpis import KpiParameters, SlopePrior, compute_kpis, estimate_slope_prior, theta_trend
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
-from dreamseed.kpis.slope_prior import MIN_SLOPES
 from dreamseed.settings import Settings
 from dreamseed.storage import activity, kpis
 
@@ -92,8 +91,7 @@ def read_kpi_inputs(connection: Connection, context: JobContext, users: list[str
 
 
 def _slope_prior(connection: Connection, context: JobContext, history: pd.DataFrame) -> SlopePrior | None:
-    """The θ slope prior of the whole platform (every shard gets the same), or None when it is off or
-    too few users have a slope."""
+    """The θ slope prior of the whole platform (every shard gets the same); None when it is off."""
     if context.settings.metrics_p_slope_prior == "off":
         return None
     as_of = context.run_date
@@ -101,12 +99,10 @@ def _slope_prior(connection: Connection, context: JobContext, history: pd.DataFr
         history = activity.read_theta_history(connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of)
     trend = theta_trend(history, history["user_id"].unique(), as_of, kpi_parameters(context.settings))
     prior = estimate_slope_prior(trend)
-    if prior is None:
-        context.log.info(f"θ slope prior: none (fewer than {MIN_SLOPES} users with a θ slope)")
-    else:
-        context.log.info(
-            f"θ slope prior: mean={prior.mean:.4f}/day, sd={prior.sd:.4f}/day from {prior.n_users} users"
-        )
+    source = (
+        f"from {prior.n_users} users" if prior.estimated else f"default: {prior.n_users} users with a slope"
+    )
+    context.log.info(f"θ slope prior: mean={prior.mean:.4f}/day, sd={prior.sd:.4f}/day ({source})")
     return prior
 
 

@@ -18,33 +18,38 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 
 MIN_SLOPES = 30
-"""Fewer users with a slope than this give no prior (the estimate would be noise itself)."""
+"""With fewer users with a slope than this (a new platform), the prior is ``DEFAULT_PRIOR_SD`` around
+no growth instead of an estimate (which would be noise itself)."""
+DEFAULT_PRIOR_SD = 0.02
+"""θ/day (0.14 θ a week): wide enough to say "growth unknown" without letting P swing to 0 or 1."""
 _SD_BOUNDS = (1e-5, 1.0)
 """Search range of the prior's sd (θ/day): from growth rates all but equal to 1 θ a day."""
 
 
 @dataclass(frozen=True)
 class SlopePrior:
-    """True θ slopes across users ~ N(mean, sd²), in θ per day; ``n_users`` slopes estimated it."""
+    """True θ slopes across users ~ N(mean, sd²), in θ per day, estimated from ``n_users`` slopes
+    (``estimated`` False: too few, the default prior)."""
 
     mean: float
     sd: float
     n_users: int
+    estimated: bool = True
 
 
-def estimate_slope_prior(trend: pd.DataFrame) -> SlopePrior | None:
+def estimate_slope_prior(trend: pd.DataFrame) -> SlopePrior:
     """The prior maximising the marginal likelihood of the users' slopes, Σ log N(β̂ᵢ; μ, vᵢ + τ²).
 
     ``trend``: ``theta_trend``'s frame (slope and slope_se in θ/day). Users without a slope or
-    with an unknown or zero slope_se are left out; None with fewer than ``MIN_SLOPES`` left.
-    For a given τ the best μ is the 1/(vᵢ + τ²)-weighted mean of the slopes.
+    with an unknown or zero slope_se are left out; with fewer than ``MIN_SLOPES`` left, the
+    default N(0, DEFAULT_PRIOR_SD²). For a given τ the best μ is the 1/(vᵢ + τ²)-weighted mean.
     """
     slope = trend["slope"].to_numpy(dtype=np.float64, na_value=np.nan)
     variance = trend["slope_se"].to_numpy(dtype=np.float64, na_value=np.nan) ** 2
     usable = np.isfinite(slope) & np.isfinite(variance) & (variance > 0)
     slope, variance = slope[usable], variance[usable]
     if len(slope) < MIN_SLOPES:
-        return None
+        return SlopePrior(mean=0.0, sd=DEFAULT_PRIOR_SD, n_users=len(slope), estimated=False)
 
     def mean_for(sd: float) -> float:
         weight = 1.0 / (variance + sd**2)
