@@ -91,10 +91,10 @@ class Settings(BaseSettings):
         "trend. Default chosen by `dreamseed evaluate` (docs/EVALUATION.md).",
     )
     metrics_p_process_noise: float = Field(
-        0.03,
+        0.02,
         ge=0,
         validation_alias=_env("METRICS_P_PROCESS_NOISE"),
-        description="q (θ² per day) in the trend form of P: σ_T² = s_now² + Δt²·Var(β̂) + q·Δt, the "
+        description="q (θ² per day) in the trend form of P: σ_T² = s_now² + Δt²·Var(β) + q·Δt, the "
         "projection's uncertainty beyond the θ standard errors. Default calibrated by `dreamseed evaluate` "
         "(docs/EVALUATION.md).",
     )
