@@ -1,6 +1,7 @@
 """Bulk reads of learning activity for the jobs: attempts, θ history, abilities and goals.
 
-Large reads go through `COPY (query) TO STDOUT` into pandas, which is several times faster than
+The largest reads (attempts, θ history) come as packed binary groups (``storage.packed``); other
+large ones go through `COPY (query) TO STDOUT` into pandas; both are several times faster than
 fetching rows one by one. Every reader takes a day range (UTC, inclusive) and an optional shard.
 """
 
