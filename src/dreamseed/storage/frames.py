@@ -28,10 +28,14 @@ def read_frame(connection: Connection, query: str, params: dict[str, Any] | None
 def fetch_binary(connection: Connection, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """All rows of a query (`:name` parameters) fetched in PostgreSQL's binary format: bytea values
     arrive as raw bytes (the text format would hex-encode them, doubling the bytes and the work)."""
-    statement = _NAMED_PARAMETER.sub(r"%(\1)s", query.replace("%", "%%"))
     with _psycopg(connection).cursor(binary=True) as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(_psycopg_statement(query), params)
         return cursor.fetchall()
+
+
+def _psycopg_statement(query: str) -> str:
+    """A query with SQLAlchemy-style `:name` parameters in psycopg's `%(name)s` style."""
+    return _NAMED_PARAMETER.sub(r"%(\1)s", query.replace("%", "%%"))
 
 
 def _psycopg(connection: Connection) -> psycopg.Connection[Any]:
@@ -81,9 +85,8 @@ def copy_out_csv(
     take server-side parameters). Much faster than fetching millions of rows as Python tuples.
     """
     raw = _psycopg(connection)
-    statement = _NAMED_PARAMETER.sub(r"%(\1)s", query.replace("%", "%%"))
     buffer = io.BytesIO()
-    copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+    copy_sql = f"COPY ({_psycopg_statement(query)}) TO STDOUT WITH (FORMAT csv, HEADER true)"
     with raw.cursor() as cursor, cursor.copy(copy_sql, params) as copy:
         for chunk in copy:
             buffer.write(chunk)
