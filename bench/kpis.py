@@ -3,13 +3,15 @@
     python bench/kpis.py [--students 100000] [--slice 1000]
 
 Generates a synthetic platform (8 weeks; 10^5 students give about 1.5 × 10^7 answers), COPYs its
-answers straight into attempt_fact, its goals into interest_goal and a weekly θ history (true θ
-plus noise) into mirt_ability_history (loading is not timed; bench/ingest.py measures ingestion).
+answers straight into attempt_fact, its goals into interest_goal, a weekly θ history (true θ
+plus noise) into mirt_ability_history and the true item parameters into mirt_item_params, so P's
+growth fit runs (loading is not timed; bench/ingest.py measures ingestion).
 Then times, in the same run:
   1. aggregate-features-daily for the last day (8 days of features for every user);
   2. compute-daily-kpis for the last day (every user active in the last 30 days);
   3. the original's approach on a --slice of those users: per user, its own indexed queries
-     (attempts, θ history, goal), the KPIs of that one user (same KPI code), and a one-row upsert.
+     (attempts, θ history, goal), the KPIs of that one user (same KPI code, same item bank and θ
+     slope prior), and a one-row upsert.
 Prints seconds, users per second, and how many times faster per user the set-based job is.
 """
 
@@ -25,13 +27,14 @@ import pandas as pd
 from bench._support import machine, markdown_table, scratch_database, timed
 from sqlalchemy import Engine, text
 
+from dreamseed.jobs import compute_daily_kpis
 from dreamseed.jobs.compute_daily_kpis import kpi_parameters
 from dreamseed.jobs.registry import load_job
 from dreamseed.jobs.runner import EXIT_OK, execute, monday
-from dreamseed.kpis import compute_kpis
+from dreamseed.kpis import SlopePrior, compute_kpis
 from dreamseed.kpis.attempts import ATTEMPT_COLUMNS, LOOKBACK_DAYS
 from dreamseed.settings import Settings
-from dreamseed.storage import kpis
+from dreamseed.storage import irt_service, kpis
 from dreamseed.storage.frames import copy_frame
 from dreamseed.synth import SynthConfig, SynthPlatform, generate_platform
 
@@ -71,11 +74,21 @@ def load(engine: Engine, platform: SynthPlatform) -> int:
             "fitted_at": pd.to_datetime(weekly["week_start"]).dt.tz_localize("UTC") - pd.Timedelta(seconds=1),
         }
     )
+    items = platform.truth_items
+    bank = pd.DataFrame(
+        {
+            "item_id": items["item_id"].astype(str),
+            "model": "3PL",
+            "params": [json.dumps({"a": a, "b": b, "c": c}) for a, b, c in items[["a", "b", "c"]].to_numpy()],
+            "version": "v1",
+        }
+    )
     goals = platform.goals.copy()
     goals["target_date"] = goals["target_date"].where(goals["target_date"].astype(str) != "", None)
     with engine.begin() as connection:
         copy_frame(connection, "attempt_fact", frame)
         copy_frame(connection, "mirt_ability_history", history)
+        copy_frame(connection, "mirt_item_params", bank)
         copy_frame(
             connection,
             "interest_goal",
@@ -87,12 +100,14 @@ def load(engine: Engine, platform: SynthPlatform) -> int:
     return len(frame)
 
 
-def original_approach(engine: Engine, settings: Settings, users: list[str]) -> None:
+def original_approach(engine: Engine, settings: Settings, users: list[str], prior: SlopePrior) -> None:
     """One user at a time, as the original compute-daily-kpis did: that user's attempts (a plain indexed
     SELECT, as the original's load_attempts; from attempt_fact, not the slower attempt view), θ history
     and goal by indexed queries, the KPIs of that one user, a one-row upsert (the same KPI code as ours)."""
     parameters = kpi_parameters(settings)
     first = END - dt.timedelta(days=LOOKBACK_DAYS - 1)
+    with engine.connect() as connection:
+        item_bank = irt_service.read_item_bank(connection, settings.mirt_version)
     for user in users:
         with engine.begin() as connection:
             attempts = pd.DataFrame(
@@ -122,6 +137,8 @@ def original_approach(engine: Engine, settings: Settings, users: list[str]) -> N
                 theta_history=history,
                 goals=pd.DataFrame(goal, columns=["user_id", "target_level", "target_date"]),
                 parameters=parameters,
+                item_bank=item_bank,
+                slope_prior=prior,
             )
             connection.execute(
                 text(
@@ -161,8 +178,11 @@ def main() -> None:
             )
             feature_rows = connection.execute(text("SELECT count(*) FROM features_topic_daily")).scalar_one()
         sample = list(users[: args.slice])
+        with engine.connect() as connection:  # the prior the job estimated (not timed)
+            bank = irt_service.read_item_bank(connection, settings.mirt_version)
+            prior = compute_daily_kpis.read_slope_prior(connection, settings, END, bank)
         with timed(seconds, "original"):
-            original_approach(engine, settings, sample)
+            original_approach(engine, settings, sample, prior)
     per_user = seconds["original"] / len(sample)
     ours = seconds["kpis"] / len(users)
     rows = [

@@ -87,25 +87,25 @@ class Settings(BaseSettings):
         "trend_or_static",
         validation_alias=_env("METRICS_P_METHOD"),
         description="Form of the goal probability P: trend_or_static (θ-trend projection to the goal "
-        "date when θ history exists, else the static form), static (the original 1 − Φ((θ*−μ)/σ)) or "
+        "date when there is a θ: from the user's answers, else their θ history; else the static form), static (the original 1 − Φ((θ*−μ)/σ)) or "
         "trend. Default chosen by `dreamseed evaluate` (docs/EVALUATION.md).",
     )
     metrics_p_process_noise: float = Field(
-        0.02,
+        0.01,
         ge=0,
         validation_alias=_env("METRICS_P_PROCESS_NOISE"),
-        description="q (θ² per day) in the trend form of P: σ_T² = s_now² + Δt²·Var(β) + q·Δt, the "
+        description="q (θ² per day) in the trend form of P: σ_T² = s_now² + Δt²·Var(β) + 2Δt·Cov + q·Δt, the "
         "projection's uncertainty beyond the θ standard errors. Default calibrated by `dreamseed evaluate` "
         "(docs/EVALUATION.md).",
     )
     metrics_p_slope_prior: Literal["auto", "off"] = Field(
         "auto",
         validation_alias=_env("METRICS_P_SLOPE_PRIOR"),
-        description="θ slopes in the trend form of P: auto shrinks each user's slope towards the population's "
-        "(a normal prior estimated from every user's θ trend on the run date, empirical Bayes; N(0, 0.02²) "
-        "per day while fewer than 30 users have a slope), which also gives users with a single θ point a "
-        "trend P; off projects each user's own slope. Default chosen by `dreamseed evaluate` "
-        "(docs/EVALUATION.md).",
+        description="The population prior on θ growth in the trend form of P (each user's θ now and slope are "
+        "fitted to their own answers under it, or their θ history's slope is shrunk towards it): auto "
+        "estimates it on every run from the answers of a fixed sample of up to 1000 users (empirical Bayes, "
+        "the same for every shard and job); off uses N(0, 0.02²) per day. Default chosen by "
+        "`dreamseed evaluate` (docs/EVALUATION.md).",
     )
     churn_model: Literal["auto", "off"] = Field(
         "auto",

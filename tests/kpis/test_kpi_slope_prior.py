@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import ndtr
 
-from dreamseed.kpis import SlopePrior, estimate_slope_prior, shrunk_slopes, trend_probability
+from dreamseed.kpis import (
+    SlopePrior,
+    estimate_slope_prior,
+    projection_trend,
+    shrunk_slopes,
+    trend_probability,
+)
 from dreamseed.kpis.slope_prior import DEFAULT_PRIOR_SD, MIN_SLOPES
 
 
@@ -28,11 +34,20 @@ def test_the_prior_recovers_the_population_of_true_slopes() -> None:
     assert prior.n_users == 4000
 
 
-def test_slopes_that_are_all_noise_give_a_tiny_prior_spread() -> None:
+def test_slopes_that_are_all_noise_give_the_smallest_spread() -> None:
     rng = np.random.default_rng(6)
     se = np.full(2000, 0.02)
     prior = estimate_slope_prior(_trends(0.003 + rng.normal(0, se), se))
-    assert prior.sd < 0.003
+    # τ at its floor, 0.002/day, plus the uncertainty of the mean: (0.02² + 0.002²)/2000.
+    assert prior.sd == pytest.approx(np.sqrt(0.002**2 + (0.02**2 + 0.002**2) / 2000), rel=1e-4)
+
+
+def test_barely_informative_slopes_widen_the_prior_by_the_uncertainty_of_its_mean() -> None:
+    rng = np.random.default_rng(8)
+    se = np.full(40, 0.1)  # e.g. a platform's first days: slopes from answers spanning a few days
+    prior = estimate_slope_prior(_trends(rng.normal(0.01, 0.1, 40), se))
+    assert prior.estimated
+    assert prior.sd >= 0.1 / np.sqrt(40)
 
 
 def test_too_few_usable_slopes_give_the_default_prior_of_no_growth() -> None:
@@ -68,9 +83,13 @@ def test_the_posterior_lies_between_slope_and_prior_with_less_variance(
 
 
 def test_one_theta_point_gets_a_trend_p_from_the_prior() -> None:
-    trend = pd.DataFrame({"mean": [0.2], "sd": [0.3], "slope": [np.nan], "slope_se": [np.nan]})
+    history = pd.DataFrame(
+        {"mean": [0.2], "sd": [0.3], "slope": [np.nan], "slope_se": [np.nan]}, index=["u1"]
+    )
     target, days = np.array([0.5]), np.array([30.0])
-    assert np.isnan(trend_probability(trend, target, days, 0.01))
+    assert np.isnan(trend_probability(projection_trend(None, history, None), target, days, 0.01))
     prior = SlopePrior(mean=0.01, sd=0.005, n_users=100)
     expected = ndtr((0.2 + 0.01 * 30 - 0.5) / np.sqrt(0.3**2 + 30**2 * 0.005**2 + 0.01 * 30))
-    assert trend_probability(trend, target, days, 0.01, prior)[0] == pytest.approx(expected)
+    trend = projection_trend(None, history, prior)
+    assert trend["source"].tolist() == ["history"]
+    assert trend_probability(trend, target, days, 0.01)[0] == pytest.approx(expected)

@@ -81,3 +81,16 @@ def test_read_attempts_of_an_empty_window_is_an_empty_frame(engine: Engine) -> N
         read = activity.read_attempts(connection, LAST, FIRST)
     assert read.empty
     assert "session_id" in read.columns
+
+
+def test_the_user_sample_is_the_same_fixed_subset_of_the_window_s_users(engine: Engine) -> None:
+    _platform(engine)
+    load(engine, [exam_result("old", "dee", at("2026-08-01"), [question(1, True)])])  # outside the window
+    with engine.connect() as connection:
+        everyone = activity.read_user_sample(connection, FIRST, LAST, 10)
+        two = activity.read_user_sample(connection, FIRST, LAST, 2)
+        ranked = connection.execute(
+            text("SELECT u FROM unnest(ARRAY['ana', 'bo', 'cy']) u ORDER BY hashtextextended(u, 0)")
+        ).scalars()
+        assert everyone == list(ranked)
+    assert two == everyone[:2]

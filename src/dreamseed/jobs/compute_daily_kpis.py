@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -19,12 +19,25 @@ from dreamseed.jobs.churn_scoring import ActiveChurnModel
 from dreamseed.jobs.command import main
 from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
-from dreamseed.kpis import KpiParameters, SlopePrior, compute_kpis, estimate_slope_prior, theta_trend
+from dreamseed.jobs.shard import Shard
+from dreamseed.kpis import (
+    KpiParameters,
+    SlopePrior,
+    compute_kpis,
+    default_slope_prior,
+    estimate_growth_prior,
+    prepare_attempts,
+    theta_trend,
+    timed_answers,
+)
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
 from dreamseed.settings import Settings
-from dreamseed.storage import activity, kpis
+from dreamseed.storage import activity, irt_service, kpis
 
 THETA_HISTORY_DAYS = 180
+PRIOR_SAMPLE_USERS = 1000
+"""Users whose answers estimate the θ slope prior: enough for its two numbers, and at most one
+indexed read (``activity.SERVER_FILTER_MAX_USERS``)."""
 
 
 def kpi_parameters(settings: Settings) -> KpiParameters:
@@ -68,42 +81,50 @@ class KpiInputs:
     abilities: pd.DataFrame
     goals: pd.DataFrame
     churn_model: ActiveChurnModel | None
-    slope_prior: SlopePrior | None
+    item_bank: pd.DataFrame
+    slope_prior: SlopePrior
 
 
 def read_kpi_inputs(connection: Connection, context: JobContext, users: list[str]) -> KpiInputs:
-    """Attempts of the 56 days ending at the run date, θ history, latest abilities, goals, churn model
-    and the θ slope prior."""
-    as_of, shard = context.run_date, context.shard
-    history = activity.read_theta_history(
-        connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, shard
+    """Attempts of the 56 days ending at the run date, θ history, latest abilities, goals, churn model,
+    item bank and the θ slope prior."""
+    as_of, shard, settings = context.run_date, context.shard, context.settings
+    item_bank = irt_service.read_item_bank(connection, settings.mirt_version)
+    prior = read_slope_prior(connection, settings, as_of, item_bank)
+    source = (
+        f"from {prior.n_users} users' answers"
+        if prior.estimated
+        else f"default ({prior.n_users} users' slopes)"
     )
+    context.log.info(f"θ slope prior: mean={prior.mean:.4f}/day, sd={prior.sd:.4f}/day ({source})")
     return KpiInputs(
         attempts=activity.read_attempts(
             connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, shard, users
         ),
-        history=history,
+        history=activity.read_theta_history(
+            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, shard
+        ),
         abilities=activity.read_latest_abilities(connection, as_of, shard),
         goals=activity.read_goals(connection, shard),
-        churn_model=churn_scoring.active_churn_model(connection, context.settings, context.log),
-        slope_prior=_slope_prior(connection, context, history),
+        churn_model=churn_scoring.active_churn_model(connection, settings, context.log),
+        item_bank=item_bank,
+        slope_prior=prior,
     )
 
 
-def _slope_prior(connection: Connection, context: JobContext, history: pd.DataFrame) -> SlopePrior | None:
-    """The θ slope prior of the whole platform (every shard gets the same); None when it is off."""
-    if context.settings.metrics_p_slope_prior == "off":
-        return None
-    as_of = context.run_date
-    if not context.shard.is_whole:
-        history = activity.read_theta_history(connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of)
-    trend = theta_trend(history, history["user_id"].unique(), as_of, kpi_parameters(context.settings))
-    prior = estimate_slope_prior(trend)
-    source = (
-        f"from {prior.n_users} users" if prior.estimated else f"default: {prior.n_users} users with a slope"
-    )
-    context.log.info(f"θ slope prior: mean={prior.mean:.4f}/day, sd={prior.sd:.4f}/day ({source})")
-    return prior
+def read_slope_prior(
+    connection: Connection, settings: Settings, as_of: date, item_bank: pd.DataFrame
+) -> SlopePrior:
+    """The population's θ slope prior as of ``as_of``, the same for every shard and job of that date:
+    estimated from the answers of a fixed sample of PRIOR_SAMPLE_USERS users (all users of a smaller
+    platform) on the items of ``item_bank``; the default prior when METRICS_P_SLOPE_PRIOR=off or
+    there is no item bank."""
+    if settings.metrics_p_slope_prior == "off" or item_bank.empty:
+        return default_slope_prior()
+    first_day = as_of - timedelta(days=LOOKBACK_DAYS - 1)
+    sample = activity.read_user_sample(connection, first_day, as_of, PRIOR_SAMPLE_USERS)
+    attempts = activity.read_attempts(connection, first_day, as_of, Shard.whole(), sample)
+    return estimate_growth_prior(timed_answers(prepare_attempts(attempts, sample, as_of), item_bank))
 
 
 def kpis_of(
@@ -123,6 +144,7 @@ def kpis_of(
             abilities=inputs.abilities,
             goals=inputs.goals,
             parameters=parameters,
+            item_bank=inputs.item_bank,
             slope_prior=inputs.slope_prior,
         )
 

@@ -14,6 +14,15 @@ from dreamseed.kpis.goal_probability import (
     static_probability,
     trend_probability,
 )
+from dreamseed.kpis.growth_trend import (
+    ITEM_BANK_COLUMNS,
+    PROJECTION_COLUMNS,
+    default_slope_prior,
+    estimate_growth_prior,
+    growth_trend,
+    projection_trend,
+    timed_answers,
+)
 from dreamseed.kpis.improvement import improvement_index
 from dreamseed.kpis.parameters import KpiParameters, PMethod
 from dreamseed.kpis.recovery import recovery_rate
@@ -27,8 +36,10 @@ __all__ = [
     "ATTEMPT_COLUMNS",
     "EXTRA_COLUMNS",
     "GOAL_COLUMNS",
+    "ITEM_BANK_COLUMNS",
     "KPI_COLUMNS",
     "LOOKBACK_DAYS",
+    "PROJECTION_COLUMNS",
     "THETA_HISTORY_COLUMNS",
     "TREND_COLUMNS",
     "AttemptArrays",
@@ -41,17 +52,22 @@ __all__ = [
     "churn_bands",
     "churn_risk",
     "compute_kpis",
+    "default_slope_prior",
     "engagement",
+    "estimate_growth_prior",
     "estimate_slope_prior",
     "goal_attainment_probability",
+    "growth_trend",
     "improvement_index",
     "prepare_attempts",
     "prepare_theta_history",
+    "projection_trend",
     "recovery_rate",
     "shrunk_slopes",
     "static_probability",
     "theta_trend",
     "time_efficiency",
+    "timed_answers",
     "trend_of_points",
     "trend_probability",
 ]

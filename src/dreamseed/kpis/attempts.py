@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,8 @@ class AttemptArrays:
     """Response time in ms; NaN where null or negative."""
     hint_used: NDArray[np.float64]
     """1.0 / 0.0; NaN where unknown."""
+    item_id: NDArray[Any]
+    """The answered item's id, as given (object or integer array)."""
     item_topic: NDArray[np.int64]
     """Code of the (item_id, topic_id) pair (nulls are values of their own)."""
     session: NDArray[np.intp]
@@ -114,6 +117,7 @@ def prepare_attempts(
         correct_known=correct_known,
         response_ms=np.where(response_ms >= 0, response_ms, np.nan),
         hint_used=np.where(hint_known, hint.astype(np.float64), np.nan),
+        item_id=kept("item_id").to_numpy(),
         item_topic=_item_topic_codes(kept("item_id"), kept("topic_id")),
         session=session,
         session_user=session_user,

@@ -12,7 +12,6 @@ from scipy.special import ndtr
 from dreamseed.kpis._inputs import codes_in, date_day_numbers, day_number, float_or_nan, require_columns
 from dreamseed.kpis._labels import labels_where
 from dreamseed.kpis.parameters import KpiParameters
-from dreamseed.kpis.slope_prior import SlopePrior, shrunk_slopes
 
 ABILITY_COLUMNS = ("user_id", "mean", "sd")
 GOAL_COLUMNS = ("user_id", "target_level", "target_date")
@@ -72,24 +71,24 @@ def trend_probability(
     target: NDArray[np.float64],
     days_to_target: NDArray[np.float64],
     process_noise: float,
-    slope_prior: SlopePrior | None = None,
 ) -> NDArray[np.float64]:
-    """P_trend = Φ((μ_T − θ*)/σ_T), μ_T = θ_now + β·Δt, σ_T² = s_now² + Δt²·Var(β) + q·Δt.
+    """P_trend = Φ((μ_T − θ*)/σ_T), μ_T = θ_now + β·Δt, σ_T² = s_now² + Δt²·Var(β) + 2Δt·Cov + q·Δt.
 
-    ``trend`` holds mean (θ_now), sd (s_now), slope (β̂, θ/day), slope_se per user (shape
-    (n_users,) each); ``days_to_target`` = Δt ≥ 0 (NaN without a target date). Without a prior,
-    β = β̂ and Var(β) = slope_se²; with ``slope_prior``, β and Var(β) are the slope's posterior
-    (``shrunk_slopes``), so users with a single θ point get one too. NaN where any input is
-    missing or σ_T = 0.
+    ``trend`` holds mean (θ_now), sd (s_now), slope (β, θ/day), slope_se (√Var(β)) and, optionally,
+    level_slope_cov (Cov(θ_now, β); 0 without the column) per user, shape (n_users,) each;
+    ``days_to_target`` = Δt ≥ 0 (NaN without a target date). NaN where any input is missing or σ_T = 0.
     """
     theta_now, s_now = trend["mean"].to_numpy(float), trend["sd"].to_numpy(float)
     slope, slope_se = trend["slope"].to_numpy(float), trend["slope_se"].to_numpy(float)
-    if slope_prior is None:
-        slope_variance = slope_se**2
-    else:
-        slope, slope_variance = shrunk_slopes(slope, slope_se, slope_prior)
+    covariance = trend["level_slope_cov"].to_numpy(float) if "level_slope_cov" in trend else 0.0
     mean_at_target = theta_now + slope * days_to_target
-    sd_at_target = np.sqrt(s_now**2 + days_to_target**2 * slope_variance + process_noise * days_to_target)
+    variance = (
+        s_now**2
+        + days_to_target**2 * slope_se**2
+        + 2.0 * days_to_target * covariance
+        + process_noise * days_to_target
+    )
+    sd_at_target = np.sqrt(np.maximum(variance, 0.0))
     usable = np.isfinite(mean_at_target) & np.isfinite(sd_at_target) & (sd_at_target > 0)
     with np.errstate(over="ignore"):  # a z of ±inf gives the right limit, P = 0 or 1
         z = np.divide(mean_at_target - target, sd_at_target, out=np.zeros(len(target)), where=usable)
@@ -103,20 +102,18 @@ def goal_attainment_probability(
     trend: pd.DataFrame,
     as_of: date,
     parameters: KpiParameters,
-    slope_prior: SlopePrior | None = None,
 ) -> pd.DataFrame:
     """Per user: P, P_static, P_trend, P_method ("trend" / "static" / None) and P_target (θ*).
 
-    ``trend`` is ``theta_trend``'s frame for the same users. Δt = days from ``as_of`` to the goal's
-    target_date, clipped at 0. P follows ``parameters.p_method``; ``slope_prior`` as in
-    ``trend_probability``.
+    ``trend``: ``trend_probability``'s inputs for the same users (``projection_trend``'s frame).
+    Δt = days from ``as_of`` to the goal's target_date, clipped at 0. P follows ``parameters.p_method``.
     """
     targets = goal_targets(goals, users, parameters.default_target)
     target = targets["target_level"].to_numpy()
     days_to_target = np.maximum(0.0, targets["target_day"].to_numpy() - day_number(as_of))
     p_static = static_probability(abilities, users, target)
     p_trend = trend_probability(
-        trend.reindex(users), target, days_to_target, parameters.process_noise_per_day, slope_prior
+        trend.reindex(users), target, days_to_target, parameters.process_noise_per_day
     )
     use_trend = ~np.isnan(p_trend) & (parameters.p_method != "static")
     use_static = ~use_trend & ~np.isnan(p_static) & (parameters.p_method != "trend")

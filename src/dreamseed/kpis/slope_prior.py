@@ -22,8 +22,10 @@ MIN_SLOPES = 30
 no growth instead of an estimate (which would be noise itself)."""
 DEFAULT_PRIOR_SD = 0.02
 """θ/day (0.14 θ a week): wide enough to say "growth unknown" without letting P swing to 0 or 1."""
-_SD_BOUNDS = (1e-5, 1.0)
-"""Search range of the prior's sd (θ/day): from growth rates all but equal to 1 θ a day."""
+_SD_BOUNDS = (0.002, DEFAULT_PRIOR_SD)
+"""Range of the prior's sd (θ/day). Below: everyone would get the population's slope, however their
+answers grew (0.014 θ a week of spread is kept). Above: a spread wider than the default prior's says
+nothing more, and it is what a platform's first week (answers spanning a few days) estimates."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,12 @@ class SlopePrior:
 def estimate_slope_prior(trend: pd.DataFrame) -> SlopePrior:
     """The prior maximising the marginal likelihood of the users' slopes, Σ log N(β̂ᵢ; μ, vᵢ + τ²).
 
-    ``trend``: ``theta_trend``'s frame (slope and slope_se in θ/day). Users without a slope or
-    with an unknown or zero slope_se are left out; with fewer than ``MIN_SLOPES`` left, the
-    default N(0, DEFAULT_PRIOR_SD²). For a given τ the best μ is the 1/(vᵢ + τ²)-weighted mean.
+    ``trend``: slope and slope_se in θ/day per user (``theta_trend``'s frame, or the answers'
+    ``likelihood_slopes``). Users without a slope or with an unknown or zero slope_se are left out;
+    with fewer than ``MIN_SLOPES`` left, the default N(0, DEFAULT_PRIOR_SD²). For a given τ the best
+    μ is the 1/(vᵢ + τ²)-weighted mean. The prior's sd is √(τ² + SE(μ)²): a user's slope is
+    uncertain by the population's spread and by how well its mean is known (which matters when
+    the slopes are barely informative, e.g. a platform's first weeks).
     """
     slope = trend["slope"].to_numpy(dtype=np.float64, na_value=np.nan)
     variance = trend["slope_se"].to_numpy(dtype=np.float64, na_value=np.nan) ** 2
@@ -60,8 +65,9 @@ def estimate_slope_prior(trend: pd.DataFrame) -> SlopePrior:
         return float(0.5 * np.sum(np.log(total) + (slope - mean_for(np.exp(log_sd))) ** 2 / total))
 
     best = minimize_scalar(negative_log_likelihood, bounds=np.log(_SD_BOUNDS), method="bounded")
-    sd = float(np.exp(best.x))
-    return SlopePrior(mean=mean_for(sd), sd=sd, n_users=len(slope))
+    spread = float(np.exp(best.x))
+    mean_variance = 1.0 / float(np.sum(1.0 / (variance + spread**2)))
+    return SlopePrior(mean=mean_for(spread), sd=float(np.sqrt(spread**2 + mean_variance)), n_users=len(slope))
 
 
 def shrunk_slopes(

@@ -276,3 +276,20 @@ def read_active_users(
         _window_params(first_day, last_day, shard),
     )
     return frame["user_id"].tolist() if not frame.empty else []
+
+
+def read_user_sample(connection: Connection, first_day: date, last_day: date, size: int) -> list[str]:
+    """Up to ``size`` users with an attempt on UTC days first_day..last_day, the same ones whichever
+    shard or job asks: those with the smallest hash of their id (a fixed pseudo-random sample)."""
+    frame = read_frame(
+        connection,
+        """
+        SELECT u.user_id FROM (
+            SELECT DISTINCT a.user_id FROM attempt_fact a
+            WHERE a.completed_at >= :start AND a.completed_at < :end
+        ) u
+        ORDER BY hashtextextended(u.user_id, 0), u.user_id LIMIT :size
+    """,
+        {**_window_params(first_day, last_day, Shard.whole()), "size": size},
+    )
+    return frame["user_id"].tolist() if not frame.empty else []
