@@ -43,6 +43,20 @@ def test_timed_answers_keep_answers_on_bank_items_timed_from_the_latest(make_att
     assert answers.c.tolist() == [0.2, 0.0]
 
 
+def test_items_with_impossible_parameters_are_left_out(make_attempts, as_of):
+    attempts = make_attempts([{"item_id": i} for i in range(5)])
+    bank = pd.DataFrame(
+        {
+            "item_id": ["0", "1", "2", "3", "4"],
+            "a": [0.0, -1.0, 1.0, 1.0, 1.2],
+            "b": [0, 0, None, 0, 0.3],
+            "c": [0, 0, 0, 1.0, 0.1],
+        }
+    )
+    answers = timed_answers(prepare_attempts(attempts, ["u1"], as_of), bank)
+    assert answers.b.tolist() == [0.3]  # only item 4: a > 0, a finite b, 0 ≤ c < 1
+
+
 def test_text_item_ids_match_too(make_attempts, as_of):
     attempts = make_attempts([{"item_id": 7}, {"item_id": 8}])
     attempts["item_id"] = attempts["item_id"].astype(str)

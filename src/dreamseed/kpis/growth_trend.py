@@ -34,10 +34,12 @@ over a few days the apparent growth reflects how the items were calibrated more 
 
 def timed_answers(attempts: AttemptArrays, item_bank: pd.DataFrame) -> TimedAnswers:
     """The attempts with a known outcome on items of ``item_bank`` (``ITEM_BANK_COLUMNS``; a, c
-    default to 1, 0 where null; items without b are left out), timed in days from the user's latest
-    of them (≤ 0), so that a fit's level is θ at that answer."""
+    default to 1, 0 where null; items without a finite b, with a ≤ 0 or c outside [0, 1) are left
+    out), timed in days from the user's latest of them (≤ 0), so that a fit's level is θ at that answer."""
     require_columns(item_bank, ITEM_BANK_COLUMNS, "item_bank")
-    bank = item_bank[item_bank["b"].notna()].drop_duplicates("item_id", keep="last")
+    a, c = item_bank["a"].fillna(1.0), item_bank["c"].fillna(0.0)
+    usable = np.isfinite(item_bank["b"].astype(float)) & (a > 0) & np.isfinite(a) & (c >= 0) & (c < 1)
+    bank = item_bank.assign(a=a, c=c)[usable].drop_duplicates("item_id", keep="last")
     item = _bank_positions(bank["item_id"], attempts.item_id)
     keep = (item >= 0) & attempts.correct_known
     item, user, completed_ns = item[keep], attempts.user[keep], attempts.completed_ns[keep]
@@ -48,9 +50,9 @@ def timed_answers(attempts: AttemptArrays, item_bank: pd.DataFrame) -> TimedAnsw
         n_persons=attempts.n_users,
         days=(completed_ns - latest_ns[user]) / DAY_NS,
         correct=attempts.correct[keep],
-        a=bank["a"].fillna(1.0).to_numpy(np.float64)[item],
+        a=bank["a"].to_numpy(np.float64)[item],
         b=bank["b"].to_numpy(np.float64)[item],
-        c=bank["c"].fillna(0.0).to_numpy(np.float64)[item],
+        c=bank["c"].to_numpy(np.float64)[item],
     )
 
 
