@@ -17,7 +17,6 @@ from dreamseed.kpis.goal_probability import (
 from dreamseed.kpis.growth_trend import (
     ITEM_BANK_COLUMNS,
     PROJECTION_COLUMNS,
-    default_slope_prior,
     estimate_growth_prior,
     growth_trend,
     projection_trend,
@@ -26,7 +25,7 @@ from dreamseed.kpis.growth_trend import (
 from dreamseed.kpis.improvement import improvement_index
 from dreamseed.kpis.parameters import KpiParameters, PMethod
 from dreamseed.kpis.recovery import recovery_rate
-from dreamseed.kpis.slope_prior import SlopePrior, estimate_slope_prior, shrunk_slopes
+from dreamseed.kpis.slope_prior import SlopePrior, default_slope_prior, estimate_slope_prior, shrunk_slopes
 from dreamseed.kpis.theta_history import THETA_HISTORY_COLUMNS, ThetaPoints, prepare_theta_history
 from dreamseed.kpis.theta_trend import TREND_COLUMNS, theta_trend, trend_of_points
 from dreamseed.kpis.weekly import EXTRA_COLUMNS, KPI_COLUMNS, compute_kpis

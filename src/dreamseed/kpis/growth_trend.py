@@ -20,7 +20,7 @@ from dreamseed.irt.growth import GrowthPrior, TimedAnswers, fit_growth, likeliho
 from dreamseed.kpis._inputs import DAY_NS, require_columns
 from dreamseed.kpis._labels import labels_where
 from dreamseed.kpis.attempts import AttemptArrays
-from dreamseed.kpis.slope_prior import DEFAULT_PRIOR_SD, SlopePrior, estimate_slope_prior, shrunk_slopes
+from dreamseed.kpis.slope_prior import SlopePrior, estimate_slope_prior, shrunk_slopes
 
 ITEM_BANK_COLUMNS = ("item_id", "a", "b", "c")
 PROJECTION_COLUMNS = ("mean", "sd", "slope", "slope_se", "level_slope_cov", "source")
@@ -90,11 +90,6 @@ def estimate_growth_prior(answers: TimedAnswers) -> SlopePrior:
     return estimate_slope_prior(
         pd.DataFrame({"slope": np.where(long_enough, slope, np.nan), "slope_se": slope_se})
     )
-
-
-def default_slope_prior() -> SlopePrior:
-    """No growth expected, ± DEFAULT_PRIOR_SD θ/day: the prior when none is estimated."""
-    return SlopePrior(mean=0.0, sd=DEFAULT_PRIOR_SD, n_users=0, estimated=False)
 
 
 def projection_trend(

@@ -39,6 +39,12 @@ class SlopePrior:
     estimated: bool = True
 
 
+def default_slope_prior(n_users: int = 0) -> SlopePrior:
+    """No growth expected, ± DEFAULT_PRIOR_SD θ/day: the prior when none is estimated (``n_users``:
+    how many usable slopes there were)."""
+    return SlopePrior(mean=0.0, sd=DEFAULT_PRIOR_SD, n_users=n_users, estimated=False)
+
+
 def estimate_slope_prior(trend: pd.DataFrame) -> SlopePrior:
     """The prior maximising the marginal likelihood of the users' slopes, Σ log N(β̂ᵢ; μ, vᵢ + τ²).
 
@@ -54,7 +60,7 @@ def estimate_slope_prior(trend: pd.DataFrame) -> SlopePrior:
     usable = np.isfinite(slope) & np.isfinite(variance) & (variance > 0)
     slope, variance = slope[usable], variance[usable]
     if len(slope) < MIN_SLOPES:
-        return SlopePrior(mean=0.0, sd=DEFAULT_PRIOR_SD, n_users=len(slope), estimated=False)
+        return default_slope_prior(len(slope))
 
     def mean_for(sd: float) -> float:
         weight = 1.0 / (variance + sd**2)
