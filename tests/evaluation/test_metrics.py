@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as sk
 
 from dreamseed.evaluation import (
+    brier_gain_interval,
     brier_score,
     calibration_line,
     forecast_scores,
@@ -126,3 +127,48 @@ def test_brier_skill_compares_with_the_base_rate() -> None:
     y = np.array([0, 0, 0, 1])
     assert forecast_scores(y, [0.25] * 4).brier_skill == pytest.approx(0.0)
     assert forecast_scores(y, [0, 0, 0, 1]).brier_skill == pytest.approx(1.0)
+
+
+def clustered_forecasts(n_users: int, rows_per_user: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Outcomes, a vague and a sharper forecast, and user ids; a user's rows share their outcome."""
+    rng = np.random.default_rng(seed)
+    truth = rng.random(n_users)
+    y_user = (rng.random(n_users) < truth).astype(float)
+    users = np.repeat(np.arange(n_users), rows_per_user)
+    y = y_user[users]
+    vague = np.clip(0.5 + 0.2 * (truth[users] - 0.5) + rng.normal(0, 0.05, users.size), 0, 1)
+    sharp = np.clip(truth[users] + rng.normal(0, 0.1, users.size), 0, 1)
+    return y, vague, sharp, users
+
+
+def test_brier_gain_interval_brackets_the_gain_and_is_reproducible() -> None:
+    y, vague, sharp, users = clustered_forecasts(400, 3, seed=1)
+    gain = 1 - brier_score(y, sharp) / brier_score(y, vague)
+    low, high = brier_gain_interval(y, vague, sharp, users)
+    assert low < gain < high
+    assert 0 < high - low < 0.5
+    assert brier_gain_interval(y, vague, sharp, users) == (low, high)
+    assert brier_gain_interval(y, vague, vague, users) == (0.0, 0.0)
+
+
+def test_brier_gain_interval_resamples_users_not_rows() -> None:
+    """Repeating every user's rows adds no information: the interval is exactly the same, and
+    narrower if each row counted as its own user."""
+    y, vague, sharp, users = clustered_forecasts(300, 1, seed=2)
+    once = brier_gain_interval(y, vague, sharp, users)
+    repeated = [np.repeat(v, 4) for v in (y, vague, sharp, users)]
+    assert brier_gain_interval(*repeated) == pytest.approx(once, abs=1e-12)
+    rows_as_users = brier_gain_interval(*repeated[:3], np.arange(repeated[0].size))
+    assert rows_as_users[1] - rows_as_users[0] < 0.6 * (once[1] - once[0])
+
+
+def test_brier_gain_interval_leaves_out_missing_rows_and_checks_lengths() -> None:
+    y, vague, sharp, users = clustered_forecasts(200, 2, seed=3)
+    with_gaps = np.where(np.arange(y.size) % 5 == 0, np.nan, sharp)
+    keep = ~np.isnan(with_gaps)
+    assert brier_gain_interval(y, vague, with_gaps, users) == brier_gain_interval(
+        y[keep], vague[keep], sharp[keep], users[keep]
+    )
+    assert all(math.isnan(v) for v in brier_gain_interval([np.nan], [0.5], [0.5], ["u"]))
+    with pytest.raises(ValueError, match="same length"):
+        brier_gain_interval(y, vague, sharp, users[:-1])

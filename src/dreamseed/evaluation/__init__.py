@@ -9,6 +9,7 @@ from dreamseed.evaluation.churn_model import MODEL_FORMAT, MODEL_NAME, ChurnMode
 from dreamseed.evaluation.metrics import (
     CalibrationLine,
     ForecastScores,
+    brier_gain_interval,
     brier_score,
     calibration_line,
     forecast_scores,
@@ -38,6 +39,7 @@ __all__ = [
     "HoldoutSplit",
     "ReliabilityBin",
     "better_p_method",
+    "brier_gain_interval",
     "brier_score",
     "calibration_line",
     "churn_features",
