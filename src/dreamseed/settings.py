@@ -66,6 +66,15 @@ class Settings(BaseSettings):
         validation_alias=_env("KPI_LOOKBACK_DAYS"),
         description="compute-daily-kpis: users active within this many days get KPIs.",
     )
+    kpi_batch_answers: int = Field(
+        750_000,
+        ge=1,
+        validation_alias=_env("KPI_BATCH_ANSWERS"),
+        description="compute-daily-kpis and detect-inactivity: answers (of the 56-day window) read and "
+        "computed at a time; the users are split into parts of the shard to stay under it, in one "
+        "transaction. Bounds memory: about 400 MB at 750,000 (the CronJob's limit is 512Mi); each "
+        "extra part reads the window again.",
+    )
     metrics_default_target: float = Field(
         0.0,
         validation_alias=_env("METRICS_DEFAULT_TARGET"),

@@ -2,12 +2,15 @@
 
 Week = the ISO week of --date (default: yesterday). Users = those with an attempt in the last
 KPI_LOOKBACK_DAYS days. One bulk read of what every KPI needs, the vectorised KPI library, then
-one JSON-merge upsert of weekly_kpi and one upsert of ability_estimates, in one transaction.
+one JSON-merge upsert of weekly_kpi and one upsert of ability_estimates, in one transaction; on a
+platform whose 56-day window holds more than KPI_BATCH_ANSWERS answers, part of the users at a time
+(``kpis_in_parts``) so that memory stays bounded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -19,7 +22,7 @@ from dreamseed.jobs.churn_scoring import ActiveChurnModel
 from dreamseed.jobs.command import main
 from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
-from dreamseed.jobs.shard import Shard
+from dreamseed.jobs.shard import Shard, user_bucket
 from dreamseed.kpis import (
     KpiParameters,
     SlopePrior,
@@ -73,6 +76,15 @@ def isolate_failures(
 
 
 @dataclass(frozen=True)
+class RunModels:
+    """What every user of a run shares: the active churn model, the item bank and the θ slope prior."""
+
+    churn_model: ActiveChurnModel | None
+    item_bank: pd.DataFrame
+    slope_prior: SlopePrior
+
+
+@dataclass(frozen=True)
 class KpiInputs:
     """What the KPIs of a set of users need as of a date, read in bulk (no query per user)."""
 
@@ -80,32 +92,21 @@ class KpiInputs:
     history: pd.DataFrame
     abilities: pd.DataFrame
     goals: pd.DataFrame
-    churn_model: ActiveChurnModel | None
-    item_bank: pd.DataFrame
-    slope_prior: SlopePrior
+    models: RunModels
 
 
-def read_kpi_inputs(connection: Connection, context: JobContext, users: list[str]) -> KpiInputs:
-    """Attempts of the 56 days ending at the run date, θ history, latest abilities, goals, churn model,
-    item bank and the θ slope prior."""
-    as_of, shard, settings = context.run_date, context.shard, context.settings
+def read_run_models(connection: Connection, context: JobContext) -> RunModels:
+    """The churn model, the item bank (MIRT_VERSION) and the θ slope prior, logged."""
+    settings = context.settings
     item_bank = irt_service.read_item_bank(connection, settings.mirt_version)
-    prior = read_slope_prior(connection, settings, as_of, item_bank)
+    prior = read_slope_prior(connection, settings, context.run_date, item_bank)
     source = (
         f"from {prior.n_users} users' answers"
         if prior.estimated
         else f"default ({prior.n_users} users' slopes)"
     )
     context.log.info(f"θ slope prior: mean={prior.mean:.4f}/day, sd={prior.sd:.4f}/day ({source})")
-    return KpiInputs(
-        attempts=activity.read_attempts(
-            connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, shard, users
-        ),
-        history=activity.read_theta_history(
-            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, shard
-        ),
-        abilities=activity.read_latest_abilities(connection, as_of, shard),
-        goals=activity.read_goals(connection, shard),
+    return RunModels(
         churn_model=churn_scoring.active_churn_model(connection, settings, context.log),
         item_bank=item_bank,
         slope_prior=prior,
@@ -127,6 +128,71 @@ def read_slope_prior(
     return estimate_growth_prior(timed_answers(prepare_attempts(attempts, sample, as_of), item_bank))
 
 
+def read_kpi_inputs(
+    connection: Connection, context: JobContext, models: RunModels, part: Shard, users: list[str]
+) -> KpiInputs:
+    """Attempts of the 56 days ending at the run date, θ history, latest abilities and goals of
+    ``users``, all in shard ``part`` (a part of the run's shard: see ``user_parts``)."""
+    as_of = context.run_date
+    return KpiInputs(
+        attempts=activity.read_attempts(
+            connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, part, users
+        ),
+        history=activity.read_theta_history(
+            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, part
+        ),
+        abilities=activity.read_latest_abilities(connection, as_of, part),
+        goals=activity.read_goals(connection, part),
+        models=models,
+    )
+
+
+def user_parts(shard: Shard, users: list[str], n_parts: int) -> list[tuple[Shard, list[str]]]:
+    """``users`` (all in ``shard``) split by hash into ``n_parts`` parts of ``shard``, each with its
+    users (about equal in number; empty parts are left out)."""
+    parts = shard.parts(n_parts)
+    members: dict[int, list[str]] = {part.index: [] for part in parts}
+    for user in users:
+        members[user_bucket(user, parts[0].count)].append(user)
+    return [(part, members[part.index]) for part in parts if members[part.index]]
+
+
+def part_count(connection: Connection, context: JobContext, n_users: int) -> int:
+    """Parts of the shard that keep each part's answers under KPI_BATCH_ANSWERS: the window's
+    answers in the shard, pro rata of ``n_users`` among the window's users."""
+    first_day = context.run_date - timedelta(days=LOOKBACK_DAYS - 1)
+    answers, window_users = activity.count_attempts(connection, first_day, context.run_date, context.shard)
+    expected = answers * min(1.0, n_users / max(window_users, 1))
+    return max(1, math.ceil(expected / context.settings.kpi_batch_answers))
+
+
+def kpis_in_parts(
+    connection: Connection,
+    context: JobContext,
+    users: list[str],
+    failures: list[str],
+    phases: Phases | None = None,
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """``kpis_of`` the users, a part of the shard at a time (``part_count``): what a part reads is
+    freed before the next is read, so memory stays bounded whatever the platform's size.
+    ``phases`` (optional) times the reads and the computation."""
+    phases = phases if phases is not None else Phases()
+    with phases.time("read"):
+        models = read_run_models(connection, context)
+        parts = user_parts(context.shard, users, part_count(connection, context, len(users)))
+    if len(parts) > 1:
+        context.log.info(
+            f"{len(users)} users in {len(parts)} parts (KPI_BATCH_ANSWERS={context.settings.kpi_batch_answers})"
+        )
+    for part, members in parts:
+        with phases.time("read"):
+            inputs = read_kpi_inputs(connection, context, models, part, members)
+        with phases.time("compute"):
+            result = kpis_of(members, inputs, context, failures)
+        del inputs
+        yield result
+
+
 def kpis_of(
     users: list[str], inputs: KpiInputs, context: JobContext, failures: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -144,8 +210,8 @@ def kpis_of(
             abilities=inputs.abilities,
             goals=inputs.goals,
             parameters=parameters,
-            item_bank=inputs.item_bank,
-            slope_prior=inputs.slope_prior,
+            item_bank=inputs.models.item_bank,
+            slope_prior=inputs.models.slope_prior,
         )
 
     def on_failure(user: str, error: Exception) -> None:
@@ -154,9 +220,9 @@ def kpis_of(
 
     values = isolate_failures(users, compute, on_failure)
     trend = theta_trend(inputs.history, values.index, as_of, parameters)
-    if inputs.churn_model is not None and not values.empty:
+    if inputs.models.churn_model is not None and not values.empty:
         values = churn_scoring.learned_churn(
-            values, inputs.churn_model, inputs.attempts, trend, inputs.goals, as_of, parameters
+            values, inputs.models.churn_model, inputs.attempts, trend, inputs.goals, as_of, parameters
         )
     return values, trend
 
@@ -174,23 +240,26 @@ def run(context: JobContext) -> JobResult:
             return JobResult(0, summary=f"processed_users=0, failed_users=0, week={week_start}")
         log.info(f"Computing KPIs for {len(users)} users; week_start={week_start}, dry_run={context.dry_run}")
     failures: list[str] = []
+    parts: list[pd.DataFrame] = []
+    changed = estimates = 0
     with context.engine.begin() as connection:
-        with phases.time("read"):
-            inputs = read_kpi_inputs(connection, context, users)
-        with phases.time("compute"):
-            values, trend = kpis_of(users, inputs, context, failures)
-            documents = kpis.kpi_documents(values, {"as_of": as_of.isoformat()})
-        if context.dry_run:
-            log.info(
-                f"[DRY_RUN] Would merge {len(documents)} weekly_kpi rows (week_start={week_start}) and "
-                f"{int((trend['n_points'] > 0).sum())} ability_estimates rows; sample:\n"
-                f"{values.head(5).to_string()}"
-            )
-        else:
+        for values, trend in kpis_in_parts(connection, context, users, failures, phases):
+            parts.append(values)
+            if context.dry_run:
+                estimates += int((trend["n_points"] > 0).sum())
+                continue
             with phases.time("write"):
-                changed = kpis.merge_weekly_kpis(connection, week_start, documents)
-                estimates = kpis.upsert_ability_estimates(connection, as_of, trend)
-            log.info(f"weekly_kpi: {changed} rows inserted or changed; ability_estimates: {estimates}")
+                documents = kpis.kpi_documents(values, {"as_of": as_of.isoformat()})
+                changed += kpis.merge_weekly_kpis(connection, week_start, documents)
+                estimates += kpis.upsert_ability_estimates(connection, as_of, trend)
+    values = pd.concat(parts)  # users is not empty, so neither is parts
+    if context.dry_run:
+        log.info(
+            f"[DRY_RUN] Would merge {len(values)} weekly_kpi rows (week_start={week_start}) and "
+            f"{estimates} ability_estimates rows; sample:\n{values.head(5).to_string()}"
+        )
+    else:
+        log.info(f"weekly_kpi: {changed} rows inserted or changed; ability_estimates: {estimates}")
     log.info(f"Phases: {phases.line()}")
     summary = f"processed_users={len(values)}, failed_users={len(failures)}, week={week_start}"
     return JobResult(

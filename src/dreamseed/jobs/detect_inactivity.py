@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from dreamseed.jobs.command import main
-from dreamseed.jobs.compute_daily_kpis import kpis_of, read_kpi_inputs
+from dreamseed.jobs.compute_daily_kpis import kpis_in_parts
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday, yesterday
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
 from dreamseed.storage import inactivity, kpis
@@ -64,7 +64,7 @@ def _p_and_s(
     connection: Connection, context: JobContext, users: list[str], failures: list[str]
 ) -> pd.DataFrame:
     """P and S (and their companions) of `users` as of the run date; failing users are left out."""
-    values, _trend = kpis_of(users, read_kpi_inputs(connection, context, users), context, failures)
+    values = pd.concat([values for values, _trend in kpis_in_parts(connection, context, users, failures)])
     return values[[c for c in (*MERGED_KPIS, *MERGED_EXTRAS) if c in values.columns]]
 
 

@@ -56,8 +56,8 @@ ATTEMPT_SLICE_DAYS = 14
 """read_attempts reads its window in slices of this many days, to bound the server's memory."""
 SERVER_FILTER_MAX_USERS = 1000
 """Up to this many users, read_attempts filters them in one query (index lookups per user); beyond,
-it reads the window in slices and drops the other users' groups after the read, which costs less
-than testing every row."""
+it reads the window in slices and drops the other users' groups from each slice as it arrives, which
+costs less than testing every row."""
 _ATTEMPT_COLUMNS = (
     PackedColumn("item_id", "a.item_id", "int8"),
     PackedColumn("topic_id", "coalesce(hashtextextended(a.topic_id, 0), 0)", "int8"),
@@ -90,14 +90,13 @@ def read_attempts(
         groups = _read_attempt_groups(connection, first_day, last_day, shard, user_ids)
     else:
         with _grouping_in_memory(connection):
-            groups = concatenated(
-                [
-                    _read_attempt_groups(connection, start, end, shard, None)
-                    for start, end in _day_slices(first_day, last_day, ATTEMPT_SLICE_DAYS)
-                ]
+            slices = (
+                _read_attempt_groups(connection, start, end, shard, None)
+                for start, end in _day_slices(first_day, last_day, ATTEMPT_SLICE_DAYS)
             )
-        if user_ids is not None:
-            groups = only_keys(groups, user_ids)
+            groups = concatenated(
+                [only_keys(part, user_ids) if user_ids is not None else part for part in slices]
+            )
     columns = groups.columns
     return pd.DataFrame(
         {
@@ -276,6 +275,21 @@ def read_active_users(
         _window_params(first_day, last_day, shard),
     )
     return frame["user_id"].tolist() if not frame.empty else []
+
+
+def count_attempts(
+    connection: Connection, first_day: date, last_day: date, shard: Shard | None = None
+) -> tuple[int, int]:
+    """(attempts, distinct users) on UTC days first_day..last_day in the shard."""
+    shard = shard or Shard.whole()
+    row = connection.execute(
+        text(
+            f"""SELECT count(*), count(DISTINCT a.user_id) FROM attempt_fact a
+            WHERE a.completed_at >= :start AND a.completed_at < :end {_shard_clause(shard, "a.user_id")}"""
+        ),
+        _window_params(first_day, last_day, shard),
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def read_user_sample(connection: Connection, first_day: date, last_day: date, size: int) -> list[str]:

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from dreamseed.jobs.shard import Shard, sql_filter
-from dreamseed.storage.frames import copy_frame, read_frame
+from dreamseed.storage.frames import copy_frame, read_frame, staging_table
 
 FEATURE_COLUMNS = [
     "user_id",
@@ -83,11 +83,7 @@ def daily_topic_aggregates(
 
 def upsert_features(connection: Connection, features: pd.DataFrame) -> int:
     """Upsert rows on (user_id, topic_id, date); rows whose values did not change are left alone."""
-    connection.execute(
-        text(
-            "CREATE TEMP TABLE staging_features (LIKE features_topic_daily INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
-    )
+    staging_table(connection, "staging_features", "(LIKE features_topic_daily INCLUDING DEFAULTS)")
     columns = [*FEATURE_COLUMNS, "improvement"]
     copy_frame(connection, "staging_features", features[columns])
     result = connection.execute(

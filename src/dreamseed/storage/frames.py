@@ -66,6 +66,14 @@ def copy_rows(
     return count
 
 
+def staging_table(connection: Connection, name: str, definition: str) -> None:
+    """An empty temporary table ``name`` dropped at commit; ``definition`` is its columns, e.g.
+    ``(user_id text, kpis text)`` or ``(LIKE weekly_kpi INCLUDING DEFAULTS)``. Calling it again in
+    the same transaction (a job writing in parts) empties the table instead of failing."""
+    connection.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {name} {definition} ON COMMIT DROP"))
+    connection.execute(text(f"TRUNCATE {name}"))
+
+
 def copy_frame(connection: Connection, table: str, frame: pd.DataFrame) -> int:
     """COPY a frame's rows into `table` (same column names); NaN/NaT/None become NULL."""
     plain = frame.astype(object).where(frame.notna(), None)

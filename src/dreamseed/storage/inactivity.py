@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from dreamseed.jobs.shard import Shard, sql_filter
-from dreamseed.storage.frames import copy_frame, read_frame
+from dreamseed.storage.frames import copy_frame, read_frame, staging_table
 
 EPISODE_COLUMNS = ("user_id", "last_seen_at", "inactive_since", "threshold_days")
 
@@ -95,11 +95,10 @@ def upsert_episodes(connection: Connection, run_date: date, episodes: pd.DataFra
     """
     if episodes.empty:
         return 0
-    connection.execute(
-        text(
-            "CREATE TEMP TABLE staging_inactivity (user_id text, last_seen_at timestamptz, "
-            "inactive_since date, threshold_days integer) ON COMMIT DROP"
-        )
+    staging_table(
+        connection,
+        "staging_inactivity",
+        "(user_id text, last_seen_at timestamptz, inactive_since date, threshold_days integer)",
     )
     copy_frame(connection, "staging_inactivity", episodes[list(EPISODE_COLUMNS)])
     result = connection.execute(
@@ -159,11 +158,8 @@ def close_episodes(connection: Connection, returned: pd.DataFrame) -> int:
     """Close the episodes in `returned` (user_id, last_seen_at, returned_at); returns rows closed."""
     if returned.empty:
         return 0
-    connection.execute(
-        text(
-            "CREATE TEMP TABLE staging_returned (user_id text, last_seen_at timestamptz, "
-            "returned_at timestamptz) ON COMMIT DROP"
-        )
+    staging_table(
+        connection, "staging_returned", "(user_id text, last_seen_at timestamptz, returned_at timestamptz)"
     )
     copy_frame(connection, "staging_returned", returned[["user_id", "last_seen_at", "returned_at"]])
     result = connection.execute(

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, text
 
 from dreamseed.ingest.attempts import QuestionProblem, attempt_or_problem
 from dreamseed.ingest.records import ExamResultRow, GoalRow, QuestionRow, Rejected
-from dreamseed.storage.frames import copy_rows
+from dreamseed.storage.frames import copy_rows, staging_table
 
 T = TypeVar("T")
 
@@ -246,10 +246,7 @@ def _json_text(value: object) -> str:
 
 
 def _replace_changed(connection: Connection, changed: list[tuple[str, ExamResultRow]]) -> None:
-    connection.execute(
-        text("CREATE TEMP TABLE IF NOT EXISTS staging_exam_results (LIKE exam_results) ON COMMIT DROP")
-    )
-    connection.execute(text("TRUNCATE staging_exam_results"))
+    staging_table(connection, "staging_exam_results", "(LIKE exam_results)")
     copy_rows(
         connection,
         f"COPY staging_exam_results ({', '.join(_EXAM_COLUMNS)}) FROM STDIN",

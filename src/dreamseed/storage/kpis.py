@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dreamseed.storage.frames import copy_frame
+from dreamseed.storage.frames import copy_frame, staging_table
 
 
 def _json_value(value: Any) -> Any:
@@ -57,7 +57,7 @@ def merge_weekly_kpis(connection: Connection, week_start: date, documents: pd.Se
     Rows whose merged JSON equals the stored one are not touched (a re-run changes nothing).
     Returns the number of rows inserted or changed.
     """
-    connection.execute(text("CREATE TEMP TABLE staging_kpis (user_id text, kpis text) ON COMMIT DROP"))
+    staging_table(connection, "staging_kpis", "(user_id text, kpis text)")
     copy_frame(
         connection, "staging_kpis", pd.DataFrame({"user_id": documents.index, "kpis": documents.to_numpy()})
     )
@@ -83,9 +83,7 @@ def upsert_ability_estimates(connection: Connection, as_of: date, trend: pd.Data
         return 0
     rows = rows.rename(columns={"index": "user_id"})
     rows.insert(1, "as_of", as_of)
-    connection.execute(
-        text("CREATE TEMP TABLE staging_ability (LIKE ability_estimates INCLUDING DEFAULTS) ON COMMIT DROP")
-    )
+    staging_table(connection, "staging_ability", "(LIKE ability_estimates INCLUDING DEFAULTS)")
     copy_frame(
         connection,
         "staging_ability",

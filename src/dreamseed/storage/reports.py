@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from dreamseed.jobs.shard import Shard, sql_filter
-from dreamseed.storage.frames import copy_frame, copy_out_csv, read_frame
+from dreamseed.storage.frames import copy_frame, copy_out_csv, read_frame, staging_table
 
 KPI_COLUMNS = ("I_t", "E_t", "R_t", "A_t", "P", "S")
 HISTORY_WEEKS = 8
@@ -176,11 +176,10 @@ def upsert_report_artifacts(connection: Connection, week_start: date, artifacts:
     """
     if artifacts.empty:
         return 0
-    connection.execute(
-        text(
-            "CREATE TEMP TABLE staging_report_artifacts (user_id text, format text, url text, bytes bigint, "
-            "sha256 text, generated_at timestamptz) ON COMMIT DROP"
-        )
+    staging_table(
+        connection,
+        "staging_report_artifacts",
+        "(user_id text, format text, url text, bytes bigint, sha256 text, generated_at timestamptz)",
     )
     copy_frame(connection, "staging_report_artifacts", artifacts[list(ARTIFACT_COLUMNS)])
     result = connection.execute(
