@@ -71,9 +71,9 @@ class Settings(BaseSettings):
         ge=1,
         validation_alias=_env("KPI_BATCH_ANSWERS"),
         description="compute-daily-kpis and detect-inactivity: answers (of the 56-day window) read and "
-        "computed at a time; the users are split into parts of the shard to stay under it, in one "
-        "transaction. Bounds memory: about 400 MB at 750,000 (the CronJob's limit is 512Mi); each "
-        "extra part reads the window again.",
+        "computed at a time; above it, the users are cut into parts (id ranges) computed one after "
+        "the other in one transaction. Bounds memory: about 400 MB at 750,000 (the CronJob's limit "
+        "is 512Mi).",
     )
     metrics_default_target: float = Field(
         0.0,

@@ -14,6 +14,7 @@ from dreamseed.jobs.registry import load_job
 from dreamseed.jobs.runner import EXIT_OK, execute
 from dreamseed.jobs.shard import Shard, user_bucket
 from dreamseed.settings import Settings
+from dreamseed.storage.activity import UserRange
 
 DAY = date(2026, 11, 20)
 TABLES = {
@@ -81,24 +82,12 @@ def test_a_run_in_parts_equals_one_run(
         clear(engine)
 
 
-@pytest.mark.parametrize("shard", [Shard.whole(), Shard(2, 3)])
-def test_the_parts_of_a_shard_split_it_exactly(shard: Shard) -> None:
-    users = [f"user-{n}" for n in range(300)]
-    parts = shard.parts(4)
-    assert [p.count for p in parts] == [4 * shard.count] * 4
-    for user in users:
-        assert sum(p.contains(user) for p in parts) == shard.contains(user)
-    assert shard.parts(1) == (shard,)
-    with pytest.raises(ValueError, match="at least 1 part"):
-        shard.parts(0)
-
-
-def test_user_parts_split_the_users_by_hash() -> None:
-    users = [f"user-{n}" for n in range(1000) if Shard(0, 2).contains(f"user-{n}")]
-    parts = user_parts(Shard(0, 2), users, 5)
-    assert len(parts) == 5
-    assert sorted(u for _, members in parts for u in members) == sorted(users)
-    assert all(part.contains(u) for part, members in parts for u in members)
-    assert max(len(members) for _, members in parts) < 1.5 * len(users) / 5
-    assert user_parts(Shard.whole(), ["a", "b"], 1) == [(Shard.whole(), ["a", "b"])]
-    assert len(user_parts(Shard.whole(), ["a"], 8)) == 1  # empty parts are left out
+def test_user_parts_are_consecutive_runs_with_their_range() -> None:
+    users = [f"user-{n:04d}" for n in range(1000)]
+    parts = user_parts(users, 7)
+    assert len(parts) == 7
+    assert [u for _, members in parts for u in members] == users
+    assert max(len(members) for _, members in parts) == 143
+    assert all((r.first, r.last) == (members[0], members[-1]) for r, members in parts)
+    assert user_parts(["a", "b"], 1) == [(UserRange("a", "b"), ["a", "b"])]
+    assert user_parts(["a"], 8) == [(UserRange("a", "a"), ["a"])]

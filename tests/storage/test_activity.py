@@ -94,3 +94,31 @@ def test_the_user_sample_is_the_same_fixed_subset_of_the_window_s_users(engine: 
         ).scalars()
         assert everyone == list(ranked)
     assert two == everyone[:2]
+
+
+def test_a_user_range_keeps_the_users_between_its_ends(engine: Engine) -> None:
+    _platform(engine)
+    load(engine, [exam_result("dee-1", "dee", at("2026-09-20"), [question(1, True)])])
+    with engine.begin() as connection:
+        for user in ("ana", "bo", "cy", "dee"):
+            connection.execute(
+                text(
+                    "INSERT INTO mirt_ability_history (user_id, run_id, theta, se, fitted_at) "
+                    "VALUES (:u, 'r1', 0.5, 0.3, '2026-09-30T03:00:00Z')"
+                ),
+                {"u": user},
+            )
+            connection.execute(
+                text("INSERT INTO interest_goal (user_id, topic_id, target_level) VALUES (:u, 'algebra', 1)"),
+                {"u": user},
+            )
+    between = activity.UserRange("bo", "cy")
+    with engine.connect() as connection:
+        assert activity.count_attempts(connection, FIRST, LAST) == (3 * 4 * 3 + 1, 4)
+        attempts = activity.read_attempts(connection, FIRST, LAST, Shard.whole(), None, between)
+        history = activity.read_theta_history(connection, FIRST, LAST, Shard.whole(), between)
+        abilities = activity.read_latest_abilities(connection, LAST, Shard.whole(), between)
+        goals = activity.read_goals(connection, Shard.whole(), between)
+    assert len(attempts) == 2 * 4 * 3
+    for frame in (attempts, history, abilities, goals):
+        assert set(frame["user_id"].astype(str)) == {"bo", "cy"}

@@ -22,7 +22,7 @@ from dreamseed.jobs.churn_scoring import ActiveChurnModel
 from dreamseed.jobs.command import main
 from dreamseed.jobs.phases import Phases
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
-from dreamseed.jobs.shard import Shard, user_bucket
+from dreamseed.jobs.shard import Shard
 from dreamseed.kpis import (
     KpiParameters,
     SlopePrior,
@@ -36,6 +36,7 @@ from dreamseed.kpis import (
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
 from dreamseed.settings import Settings
 from dreamseed.storage import activity, irt_service, kpis
+from dreamseed.storage.activity import UserRange
 
 THETA_HISTORY_DAYS = 180
 PRIOR_SAMPLE_USERS = 1000
@@ -129,37 +130,35 @@ def read_slope_prior(
 
 
 def read_kpi_inputs(
-    connection: Connection, context: JobContext, models: RunModels, part: Shard, users: list[str]
+    connection: Connection, context: JobContext, models: RunModels, between: UserRange, users: list[str]
 ) -> KpiInputs:
     """Attempts of the 56 days ending at the run date, θ history, latest abilities and goals of
-    ``users``, all in shard ``part`` (a part of the run's shard: see ``user_parts``)."""
-    as_of = context.run_date
+    ``users``, all in the run's shard and ``between`` (their range: see ``user_parts``)."""
+    as_of, shard = context.run_date, context.shard
     return KpiInputs(
         attempts=activity.read_attempts(
-            connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, part, users
+            connection, as_of - timedelta(days=LOOKBACK_DAYS - 1), as_of, shard, users, between
         ),
         history=activity.read_theta_history(
-            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, part
+            connection, as_of - timedelta(days=THETA_HISTORY_DAYS), as_of, shard, between
         ),
-        abilities=activity.read_latest_abilities(connection, as_of, part),
-        goals=activity.read_goals(connection, part),
+        abilities=activity.read_latest_abilities(connection, as_of, shard, between),
+        goals=activity.read_goals(connection, shard, between),
         models=models,
     )
 
 
-def user_parts(shard: Shard, users: list[str], n_parts: int) -> list[tuple[Shard, list[str]]]:
-    """``users`` (all in ``shard``) split by hash into ``n_parts`` parts of ``shard``, each with its
-    users (about equal in number; empty parts are left out)."""
-    parts = shard.parts(n_parts)
-    members: dict[int, list[str]] = {part.index: [] for part in parts}
-    for user in users:
-        members[user_bucket(user, parts[0].count)].append(user)
-    return [(part, members[part.index]) for part in parts if members[part.index]]
+def user_parts(users: list[str], n_parts: int) -> list[tuple[UserRange, list[str]]]:
+    """``users``, in the database's order (as the readers return them), cut into ``n_parts``
+    consecutive runs of about equal size, each with its range (first and last id)."""
+    size = max(1, math.ceil(len(users) / n_parts))
+    runs = [users[start : start + size] for start in range(0, len(users), size)]
+    return [(UserRange(run[0], run[-1]), run) for run in runs]
 
 
 def part_count(connection: Connection, context: JobContext, n_users: int) -> int:
-    """Parts of the shard that keep each part's answers under KPI_BATCH_ANSWERS: the window's
-    answers in the shard, pro rata of ``n_users`` among the window's users."""
+    """Parts that keep each part's answers under KPI_BATCH_ANSWERS: the window's answers in the
+    shard, pro rata of ``n_users`` among the window's users."""
     first_day = context.run_date - timedelta(days=LOOKBACK_DAYS - 1)
     answers, window_users = activity.count_attempts(connection, first_day, context.run_date, context.shard)
     expected = answers * min(1.0, n_users / max(window_users, 1))
@@ -173,20 +172,21 @@ def kpis_in_parts(
     failures: list[str],
     phases: Phases | None = None,
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """``kpis_of`` the users, a part of the shard at a time (``part_count``): what a part reads is
-    freed before the next is read, so memory stays bounded whatever the platform's size.
+    """``kpis_of`` the users (in the database's order), a part at a time (``part_count``,
+    ``user_parts``): what a part reads is freed before the next is read, so memory stays bounded
+    whatever the platform's size, and each part reads only its users' rows (by index).
     ``phases`` (optional) times the reads and the computation."""
     phases = phases if phases is not None else Phases()
     with phases.time("read"):
         models = read_run_models(connection, context)
-        parts = user_parts(context.shard, users, part_count(connection, context, len(users)))
+        parts = user_parts(users, part_count(connection, context, len(users)))
     if len(parts) > 1:
         context.log.info(
             f"{len(users)} users in {len(parts)} parts (KPI_BATCH_ANSWERS={context.settings.kpi_batch_answers})"
         )
-    for part, members in parts:
+    for between, members in parts:
         with phases.time("read"):
-            inputs = read_kpi_inputs(connection, context, models, part, members)
+            inputs = read_kpi_inputs(connection, context, models, between, members)
         with phases.time("compute"):
             result = kpis_of(members, inputs, context, failures)
         del inputs

@@ -48,13 +48,6 @@ class Shard:
     def is_whole(self) -> bool:
         return self.count == 1
 
-    def parts(self, n: int) -> tuple[Shard, ...]:
-        """This shard split into ``n`` shards of ``n``·count whose union is exactly this one
-        (a hash ≡ index mod count is index + count·j mod n·count for one j)."""
-        if n < 1:
-            raise ValueError(f"a shard splits into at least 1 part, got {n}")
-        return tuple(Shard(self.index + self.count * j, self.count * n) for j in range(n))
-
     def contains(self, user_id: str) -> bool:
         return self.is_whole or user_bucket(user_id, self.count) == self.index
 

@@ -2,13 +2,15 @@
 
 The largest reads (attempts, θ history) come as packed binary groups (``storage.packed``); other
 large ones go through `COPY (query) TO STDOUT` into pandas; both are several times faster than
-fetching rows one by one. Every reader takes a day range (UTC, inclusive) and an optional shard.
+fetching rows one by one. Every reader takes a day range (UTC, inclusive), an optional shard and, for
+the per-user ones, an optional ``UserRange`` (a job's part of its users).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,23 +30,38 @@ from dreamseed.storage.packed import (
 )
 
 
-def _shard_clause(shard: Shard, column: str) -> str:
-    return "" if shard.is_whole else f"AND {sql_filter(column)}"
+@dataclass(frozen=True)
+class UserRange:
+    """The user ids from ``first`` to ``last`` (inclusive) in the database's collation: a job's part
+    of its users that the (user_id, …) indexes read directly."""
+
+    first: str
+    last: str
 
 
-def _shard_params(shard: Shard) -> dict[str, Any]:
-    return {"shard_count": shard.count, "shard_index": shard.index}
+def _shard_clause(shard: Shard, column: str, between: UserRange | None = None) -> str:
+    clause = "" if shard.is_whole else f"AND {sql_filter(column)}"
+    return clause if between is None else f"{clause} AND {column} BETWEEN :first_user AND :last_user"
+
+
+def _shard_params(shard: Shard, between: UserRange | None = None) -> dict[str, Any]:
+    users = {} if between is None else {"first_user": between.first, "last_user": between.last}
+    return {"shard_count": shard.count, "shard_index": shard.index, **users}
 
 
 def _window_params(
-    first_day: date, last_day: date, shard: Shard, user_ids: list[str] | None = None
+    first_day: date,
+    last_day: date,
+    shard: Shard,
+    user_ids: list[str] | None = None,
+    between: UserRange | None = None,
 ) -> dict[str, Any]:
     """Bind values of the UTC days first_day..last_day (end exclusive), the shard and the users."""
     return {
         "start": first_day,
         "end": last_day + timedelta(days=1),
         "user_ids": user_ids,
-        **_shard_params(shard),
+        **_shard_params(shard, between),
     }
 
 
@@ -75,6 +92,7 @@ def read_attempts(
     last_day: date,
     shard: Shard | None = None,
     user_ids: list[str] | None = None,
+    between: UserRange | None = None,
 ) -> pd.DataFrame:
     """Attempts completed on UTC days first_day..last_day: the KPI library's attempts frame.
 
@@ -87,11 +105,11 @@ def read_attempts(
     """
     shard = shard or Shard.whole()
     if user_ids is not None and len(user_ids) <= SERVER_FILTER_MAX_USERS:
-        groups = _read_attempt_groups(connection, first_day, last_day, shard, user_ids)
+        groups = _read_attempt_groups(connection, first_day, last_day, shard, user_ids, between)
     else:
         with _grouping_in_memory(connection):
             slices = (
-                _read_attempt_groups(connection, start, end, shard, None)
+                _read_attempt_groups(connection, start, end, shard, None, between)
                 for start, end in _day_slices(first_day, last_day, ATTEMPT_SLICE_DAYS)
             )
             groups = concatenated(
@@ -114,7 +132,12 @@ def read_attempts(
 
 
 def _read_attempt_groups(
-    connection: Connection, first_day: date, last_day: date, shard: Shard, user_ids: list[str] | None
+    connection: Connection,
+    first_day: date,
+    last_day: date,
+    shard: Shard,
+    user_ids: list[str] | None,
+    between: UserRange | None,
 ) -> PackedGroups:
     return read_packed_groups(
         connection,
@@ -122,8 +145,8 @@ def _read_attempt_groups(
         columns=_ATTEMPT_COLUMNS,
         source=f"""FROM attempt_fact a
             WHERE a.completed_at >= :start AND a.completed_at < :end
-                  {_shard_clause(shard, "a.user_id")} {_users_clause(user_ids)}""",
-        params=_window_params(first_day, last_day, shard, user_ids),
+                  {_shard_clause(shard, "a.user_id", between)} {_users_clause(user_ids)}""",
+        params=_window_params(first_day, last_day, shard, user_ids, between),
     )
 
 
@@ -203,7 +226,11 @@ def read_answer_days(
 
 
 def read_theta_history(
-    connection: Connection, first_day: date, last_day: date, shard: Shard | None = None
+    connection: Connection,
+    first_day: date,
+    last_day: date,
+    shard: Shard | None = None,
+    between: UserRange | None = None,
 ) -> pd.DataFrame:
     """θ history (mirt_ability_history) fitted on UTC days first_day..last_day: user_id, fitted_at, theta, se
     (NaN where null). Rows come in no particular order."""
@@ -217,8 +244,8 @@ def read_theta_history(
             PackedColumn("se", "coalesce(h.se, 'NaN')", "float8"),
         ),
         source=f"""FROM mirt_ability_history h
-            WHERE h.fitted_at >= :start AND h.fitted_at < :end {_shard_clause(shard, "h.user_id")}""",
-        params=_window_params(first_day, last_day, shard),
+            WHERE h.fitted_at >= :start AND h.fitted_at < :end {_shard_clause(shard, "h.user_id", between)}""",
+        params=_window_params(first_day, last_day, shard, between=between),
     )
     return pd.DataFrame(
         {
@@ -230,7 +257,9 @@ def read_theta_history(
     )
 
 
-def read_latest_abilities(connection: Connection, last_day: date, shard: Shard | None = None) -> pd.DataFrame:
+def read_latest_abilities(
+    connection: Connection, last_day: date, shard: Shard | None = None, between: UserRange | None = None
+) -> pd.DataFrame:
     """Each user's latest θ fitted by the end of last_day: user_id, mean, sd (for the static P)."""
     shard = shard or Shard.whole()
     return read_frame(
@@ -238,14 +267,16 @@ def read_latest_abilities(connection: Connection, last_day: date, shard: Shard |
         f"""
         SELECT DISTINCT ON (h.user_id) h.user_id, h.theta AS mean, h.se AS sd
         FROM mirt_ability_history h
-        WHERE h.fitted_at < :end {_shard_clause(shard, "h.user_id")}
+        WHERE h.fitted_at < :end {_shard_clause(shard, "h.user_id", between)}
         ORDER BY h.user_id, h.fitted_at DESC
     """,
-        {"end": last_day + timedelta(days=1), **_shard_params(shard)},
+        {"end": last_day + timedelta(days=1), **_shard_params(shard, between)},
     )
 
 
-def read_goals(connection: Connection, shard: Shard | None = None) -> pd.DataFrame:
+def read_goals(
+    connection: Connection, shard: Shard | None = None, between: UserRange | None = None
+) -> pd.DataFrame:
     """Each user's goal of highest priority: user_id, topic_id, target_level, target_date."""
     shard = shard or Shard.whole()
     return read_frame(
@@ -253,10 +284,10 @@ def read_goals(connection: Connection, shard: Shard | None = None) -> pd.DataFra
         f"""
         SELECT DISTINCT ON (g.user_id) g.user_id, g.topic_id, g.target_level, g.target_date
         FROM interest_goal g
-        WHERE true {_shard_clause(shard, "g.user_id")}
+        WHERE true {_shard_clause(shard, "g.user_id", between)}
         ORDER BY g.user_id, g.priority DESC, g.target_date NULLS LAST, g.topic_id
     """,
-        _shard_params(shard),
+        _shard_params(shard, between),
     )
 
 
