@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 
 import psycopg
@@ -66,6 +67,8 @@ def test_evaluate_replays_the_pipeline_and_writes_the_report(
     assert (out / "reliability-s.svg").read_text("utf-8").startswith("<svg")
     assert "user_id" in (out / "predictions.csv").read_text("utf-8").splitlines()[0]
     assert "goal: S ROC-AUC ≥ 0.85" in result.output
+    p_check = next(c for c in metrics["checks"] if c["goal"].startswith("P Brier"))
+    assert re.fullmatch(r"-?\d+\.\d% \(95% interval -?\d+\.\d%–-?\d+\.\d%; trend .*\)", p_check["measured"])
     assert scratch not in databases(admin_url)  # dropped afterwards
     with engine.connect() as connection:  # the main database was not touched
         assert connection.execute(text("SELECT count(*) FROM exam_results")).scalar() == 0

@@ -40,6 +40,7 @@ class UserRange:
 
 
 def _shard_clause(shard: Shard, column: str, between: UserRange | None = None) -> str:
+    """WHERE fragment (``AND …`` or empty) keeping ``column``'s users of the shard and the range."""
     clause = "" if shard.is_whole else f"AND {sql_filter(column)}"
     return clause if between is None else f"{clause} AND {column} BETWEEN :first_user AND :last_user"
 
