@@ -118,7 +118,7 @@ def _checked_renderer(settings: Settings, formats: tuple[str, ...]) -> ReportRen
     """A renderer with fonts loaded; a missing Hangul font for Korean PDFs fails the run up front."""
     renderer = ReportRenderer(font_dirs(settings))
     if "pdf" in formats:
-        renderer.warm_up().families_for(settings.report_lang, font_dirs(settings))
+        renderer.warm_up().families()
     return renderer
 
 
