@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 
-from dreamseed.cli.context import database, echo_table, load_settings
-from dreamseed.jobs.command import parse_date
+from dreamseed.cli.context import database, echo_table, load_settings, parse_past_date
 from dreamseed.jobs.registry import JOB_MODULES
 
 
@@ -37,7 +36,11 @@ def _report_step(outcome: object) -> None:
 
 @click.command("all")
 @click.option(
-    "--date", "day", callback=parse_date, metavar="YYYY-MM-DD", help="The date (default: yesterday, UTC)."
+    "--date",
+    "day",
+    callback=parse_past_date,
+    metavar="YYYY-MM-DD",
+    help="The date, today or earlier (default: yesterday, UTC).",
 )
 @click.option("--jobs", callback=_jobs, metavar="A,B", help="Only these jobs (still in chain order).")
 @click.option("--dry-run", is_flag=True, help="Every job computes and writes nothing.")
@@ -58,9 +61,16 @@ def run_all(day: date | None, jobs: list[str] | None, dry_run: bool) -> None:
 
 
 @click.command()
-@click.option("--from", "first", callback=parse_date, required=True, metavar="YYYY-MM-DD", help="First date.")
 @click.option(
-    "--to", "last", callback=parse_date, required=True, metavar="YYYY-MM-DD", help="Last date (inclusive)."
+    "--from", "first", callback=parse_past_date, required=True, metavar="YYYY-MM-DD", help="First date."
+)
+@click.option(
+    "--to",
+    "last",
+    callback=parse_past_date,
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="Last date (inclusive).",
 )
 @click.option("--jobs", callback=_jobs, metavar="A,B", help="Only these jobs (default: the whole chain).")
 @click.option("--force", is_flag=True, help="Re-run days whose jobs already succeeded.")
