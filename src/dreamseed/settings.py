@@ -227,7 +227,8 @@ class Settings(BaseSettings):
     report_font_dir: Path | None = Field(
         None,
         validation_alias=_env("REPORT_FONT_DIR"),
-        description="Extra directory searched for PDF fonts (Hangul needs e.g. NanumGothic).",
+        description="Directory of a Hangul font to set PDF reports in instead of the bundled Noto Sans KR "
+        "(e.g. one holding NanumGothic.ttf); unset: the bundled font, the same on every machine.",
     )
     s3_bucket: str | None = Field(
         None,

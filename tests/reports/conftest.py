@@ -9,7 +9,7 @@ from dreamseed.reports import ReportRenderer
 
 @pytest.fixture(scope="session")
 def renderer() -> ReportRenderer:
-    """A warmed-up renderer using the system fonts (needs a Hangul font, e.g. fonts-nanum)."""
+    """A warmed-up renderer with the default fonts (the bundled Noto Sans KR)."""
     renderer = ReportRenderer()
     renderer.warm_up()
     return renderer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import io
 import pickle
 from pathlib import Path
@@ -11,12 +12,14 @@ import pypdf
 import pytest
 
 from dreamseed.reports import (
+    FontChoice,
     Kpis,
     MissingHangulFontError,
     ReportRenderer,
     render_pdf,
     sample_report_data,
 )
+from dreamseed.reports import pdf as pdf_module
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -74,23 +77,36 @@ def test_renderer_survives_pickling_for_worker_processes(renderer: ReportRendere
     assert copy.render_pdf(sample_report_data(seed=24)).startswith(b"%PDF-")
 
 
-def test_korean_without_a_hangul_font_names_the_package(tmp_path: Path) -> None:
+def test_korean_renders_with_no_system_font_at_all(tmp_path: Path) -> None:
+    """The bundled Noto Sans KR is all a report needs: system fonts ignored, every glyph found."""
     bare = ReportRenderer(font_dirs=[tmp_path], include_system_fonts=False)
-    assert bare.warm_up().hangul is None
-    with pytest.raises(MissingHangulFontError, match="fonts-nanum"):
-        bare.render_pdf(sample_report_data(lang="ko"))
-    assert bare.render_pdf(sample_report_data(lang="en")).startswith(b"%PDF-")
+    assert bare.warm_up() == FontChoice("Noto Sans KR", "bundled")
+    for lang in ("ko", "en"):
+        pdf = bare.render_pdf(sample_report_data(seed=25, lang=lang))  # type: ignore[arg-type]
+        assert {name.split("+")[-1] for name in embedded_fonts(pdf)} == {"NotoSansKR-Regular-Identity-H"}
+    assert "향상도" in pdf_text(bare.render_pdf(sample_report_data(lang="ko")))
 
 
-def test_extra_font_directory_supplies_the_hangul_font(tmp_path: Path, renderer: ReportRenderer) -> None:
-    hangul = renderer.warm_up().hangul
-    source = next(Path("/usr/share/fonts").rglob("NanumGothic.ttf"), None)
-    if hangul != "NanumGothic" or source is None:
-        pytest.skip("needs NanumGothic.ttf from fonts-nanum")
-    (tmp_path / "NanumGothic.ttf").write_bytes(source.read_bytes())
+def test_a_missing_bundled_font_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf_module, "BUNDLED_FONT_PACKAGE", "not_installed_fonts")
+    pdf_module.typst_setup.cache_clear()
+    try:
+        bare = ReportRenderer(font_dirs=[tmp_path], include_system_fonts=False)
+        assert bare.warm_up().family is None
+        with pytest.raises(MissingHangulFontError, match="not-installed-fonts"):
+            bare.render_pdf(sample_report_data(lang="ko"))
+    finally:
+        pdf_module.typst_setup.cache_clear()
+
+
+def test_a_hangul_font_in_the_font_directory_is_preferred(tmp_path: Path) -> None:
+    serif = importlib.resources.files("pylopdf_fonts_ko").joinpath("NotoSerifKR-Regular.otf")
+    (tmp_path / "NotoSerifKR-Regular.otf").write_bytes(serif.read_bytes())
     own = ReportRenderer(font_dirs=[tmp_path], include_system_fonts=False)
-    assert own.warm_up().hangul == "NanumGothic"
-    assert "향상도" in pdf_text(own.render_pdf(sample_report_data(lang="ko")))
+    assert own.warm_up() == FontChoice("Noto Serif KR", str(tmp_path))
+    pdf = own.render_pdf(sample_report_data(lang="ko"))
+    assert "향상도" in pdf_text(pdf)
+    assert {name.split("+")[-1] for name in embedded_fonts(pdf)} == {"NotoSerifKR-Regular-Identity-H"}
 
 
 def embedded_fonts(pdf: bytes) -> set[str]:
@@ -105,9 +121,10 @@ def embedded_fonts(pdf: bytes) -> set[str]:
     return fonts
 
 
-def test_korean_pdf_needs_only_the_hangul_font(renderer: ReportRenderer) -> None:
-    """Every glyph of a Korean report is in NanumGothic, so no fallback font is embedded (faster)."""
-    if renderer.warm_up().hangul != "NanumGothic":
-        pytest.skip("checks NanumGothic coverage")
+def test_the_default_renderer_uses_the_bundled_font_whatever_the_machine_has(
+    renderer: ReportRenderer,
+) -> None:
+    """Same font with or without system Hangul fonts (e.g. Debian's fonts-nanum): one verdict."""
+    assert renderer.warm_up() == FontChoice("Noto Sans KR", "bundled")
     fonts = embedded_fonts(renderer.render_pdf(sample_report_data(seed=25, lang="ko")))
-    assert {name.split("+")[-1] for name in fonts} <= {"NanumGothic", "NanumGothicBold"}
+    assert {name.split("+")[-1] for name in fonts} == {"NotoSansKR-Regular-Identity-H"}

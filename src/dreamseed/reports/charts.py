@@ -24,12 +24,17 @@ HISTOGRAM_BINS = 30
 MAX_DATE_LABELS = 8
 
 
+CHART_FONTS = "'Noto Sans KR', 'Apple SD Gothic Neo', 'Malgun Gothic', NanumGothic, sans-serif"
+"""Chart text: the bundled Noto Sans KR in PDFs (typst draws the SVG with the report's fonts), the
+reader's own Hangul font in a browser."""
+
+
 def svg_open(chart_id: str, title: str, desc: str) -> str:
     """The opening ``<svg>`` tag with its accessible title and description."""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'font-family="sans-serif" font-size="15" fill="{INK}">'
+        f'font-family="{CHART_FONTS}" font-size="15" fill="{INK}">'
         f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(desc)}</desc>'
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>'
     )

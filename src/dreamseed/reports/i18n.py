@@ -2,7 +2,7 @@
 
 Strings may hold ``str.format`` fields (``{date}``, ``{value}`` …). A test checks both languages
 have the same keys and the same fields. Korean strings use ASCII "-" rather than "−" (U+2212),
-which NanumGothic lacks (it would pull a second font into every Korean PDF).
+which NanumGothic lacks (it would pull a second font into a Korean PDF set in it via REPORT_FONT_DIR).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """PDF rendering with Typst (the ``typst`` PyPI package): one template, data through ``sys_inputs``.
 
 A `PdfRenderer` loads fonts and the template once and reuses one ``typst.Compiler`` for every
-report (about 10 ms per report). Fonts come from the standard system font directories (typst's own
-discovery: /usr/share/fonts, /usr/local/share/fonts, ~/.local/share/fonts …) plus ``font_dirs``.
-Korean needs a Hangul font; Debian package ``fonts-nanum`` provides NanumGothic.
+report (about 10 ms per report). Text is set in Noto Sans KR (SIL OFL 1.1), which the PyPI package
+``pylopdf-fonts-ko`` installs with the product, so every machine renders the same PDF whatever
+fonts it has. A Hangul family found in ``font_dirs`` (the ``REPORT_FONT_DIR`` setting) is preferred
+over it; system fonts serve only as fallbacks for glyphs the chosen font lacks.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from pathlib import Path
 
 import typst
 
-from dreamseed.reports.data import Lang
 from dreamseed.reports.view import ReportView
 
 PDF_TEMPLATE = "weekly_report.typ"
+BUNDLED_FONT_PACKAGE = "pylopdf_fonts_ko"
+BUNDLED_FAMILY = "Noto Sans KR"
+"""The family the bundled font files hold (Korean, Latin, Greek and the symbols the reports use)."""
 HANGUL_FAMILIES: tuple[str, ...] = (
     "NanumGothic",
     "NanumBarunGothic",
@@ -30,20 +33,18 @@ HANGUL_FAMILIES: tuple[str, ...] = (
     "Noto Sans KR",
     "Source Han Sans KR",
     "Noto Serif CJK KR",
+    "Noto Serif KR",
     "NanumMyeongjo",
     "UnDotum",
     "Baekmuk Gulim",
 )
-"""Hangul-capable families, in order of preference (matched case-insensitively)."""
-LATIN_FAMILIES: tuple[str, ...] = ("DejaVu Sans", "Liberation Sans", "Noto Sans", "Libertinus Serif")
-"""Latin text families for English reports; Libertinus Serif is embedded in typst itself."""
-HANGUL_FONT_PACKAGE = "fonts-nanum"
+"""Hangul-capable families looked for in ``font_dirs``, in order of preference (case-insensitive)."""
 _typst_threads_pid: int | None = None
 """The process whose typst compile started typst's worker threads (they do not survive ``fork``)."""
 
 
 class MissingHangulFontError(RuntimeError):
-    """No Hangul-capable font was found, so a Korean PDF cannot be rendered."""
+    """The bundled Hangul font is not installed, so a Korean PDF cannot be rendered."""
 
 
 class ForkedAfterTypstError(RuntimeError):
@@ -69,22 +70,35 @@ def check_not_forked_after_typst() -> None:
 
 @dataclass(frozen=True)
 class FontChoice:
-    """The font families a report uses: a Hangul-capable one (if any) and a Latin one."""
+    """The font family reports are set in, and where it came from ("bundled" or a font directory)."""
 
-    hangul: str | None
-    latin: str | None
+    family: str | None
+    source: str
 
-    def families_for(self, lang: Lang, searched: Sequence[str]) -> list[str]:
-        """Font fallback list for ``lang``; raises `MissingHangulFontError` for "ko" without Hangul."""
-        if lang == "ko" and self.hangul is None:
+    @property
+    def hangul(self) -> str | None:
+        """The Hangul-capable family (every family chosen covers Hangul)."""
+        return self.family
+
+    def families(self) -> list[str]:
+        """The families to set text in; raises `MissingHangulFontError` when no font was found."""
+        if self.family is None:
             raise MissingHangulFontError(
-                f"No Hangul-capable font found (looked for {', '.join(HANGUL_FAMILIES)}) in the system "
-                f"font directories and {list(searched) or 'no extra font directories'}. Install the Debian "
-                f"package {HANGUL_FONT_PACKAGE} (apt-get install {HANGUL_FONT_PACKAGE}) or pass a directory "
-                "holding NanumGothic.ttf as font_dirs."
+                f"the bundled report font ({BUNDLED_FAMILY}, from the PyPI package "
+                f"{BUNDLED_FONT_PACKAGE.replace('_', '-')}) is not installed and no Hangul font was found "
+                "in REPORT_FONT_DIR. Reinstall the product (pip install -e .) or point REPORT_FONT_DIR to a "
+                "directory holding a Hangul font such as NanumGothic.ttf."
             )
-        ordered = [self.hangul, self.latin] if lang == "ko" else [self.latin, self.hangul]
-        return [family for family in ordered if family is not None] or [LATIN_FAMILIES[-1]]
+        return [self.family]
+
+
+def bundled_font_dirs() -> tuple[str, ...]:
+    """The directory of the bundled Noto Sans KR files, or nothing when the package is missing."""
+    try:
+        directory = importlib.resources.files(BUNDLED_FONT_PACKAGE)
+    except ModuleNotFoundError:
+        return ()
+    return (str(directory),)
 
 
 def first_available(preferred: Iterable[str], available: Iterable[str]) -> str | None:
@@ -93,10 +107,18 @@ def first_available(preferred: Iterable[str], available: Iterable[str]) -> str |
     return next((by_lower[name.lower()] for name in preferred if name.lower() in by_lower), None)
 
 
-def font_choice(font_dirs: Sequence[str], include_system_fonts: bool = True) -> FontChoice:
-    """The Hangul and Latin families typst can find in the system directories and ``font_dirs``."""
-    families = typst.Fonts(include_system_fonts=include_system_fonts, font_paths=list(font_dirs)).families()
-    return FontChoice(first_available(HANGUL_FAMILIES, families), first_available(LATIN_FAMILIES, families))
+def font_choice(font_dirs: Sequence[str]) -> FontChoice:
+    """A Hangul family from ``font_dirs`` if there is one, else the bundled Noto Sans KR."""
+    if font_dirs:
+        own = typst.Fonts(include_system_fonts=False, font_paths=list(font_dirs)).families()
+        family = first_available((*HANGUL_FAMILIES, BUNDLED_FAMILY), own)
+        if family is not None:
+            return FontChoice(family, ", ".join(font_dirs))
+    bundled = bundled_font_dirs()
+    if not bundled:
+        return FontChoice(None, "")
+    families = typst.Fonts(include_system_fonts=False, font_paths=list(bundled)).families()
+    return FontChoice(first_available([BUNDLED_FAMILY], families), "bundled")
 
 
 def pdf_template_source() -> bytes:
@@ -125,8 +147,10 @@ class TypstSetup:
 def typst_setup(font_dirs: tuple[str, ...], include_system_fonts: bool) -> TypstSetup:
     """The process-wide `TypstSetup` for these font settings (fonts are scanned once per process)."""
     return TypstSetup(
-        compiler=typst.Compiler(font_paths=list(font_dirs), ignore_system_fonts=not include_system_fonts),
-        fonts=font_choice(font_dirs, include_system_fonts),
+        compiler=typst.Compiler(
+            font_paths=[*font_dirs, *bundled_font_dirs()], ignore_system_fonts=not include_system_fonts
+        ),
+        fonts=font_choice(font_dirs),
         template=pdf_template_source(),
     )
 
@@ -154,7 +178,7 @@ class PdfRenderer:
         """The PDF document for an already built `ReportView`."""
         check_not_forked_after_typst()
         setup = self.setup()
-        families = setup.fonts.families_for(view.lang, self.font_dirs)
+        families = setup.fonts.families()
         data = view_json(view, families)
         pdf = setup.compiler.compile(input=setup.template, format="pdf", sys_inputs={"data": data})
         assert isinstance(pdf, bytes)
