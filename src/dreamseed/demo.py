@@ -61,12 +61,46 @@ def chain_days(first: dt.date, last: dt.date, daily_days: int) -> list[dt.date]:
     return [day for day in days_between(first, last) if day >= daily_from or day.weekday() == 6]
 
 
-def prepare_database(engine: Engine, force: bool) -> None:
-    if meta.holds_data(engine) and meta.get(engine, DEMO_KEY) is None and not force:
+def foreign_data(engine: Engine) -> str | None:
+    """Why the database holds rows the demo did not load (None when it holds none).
+
+    The demo records a fingerprint of the user tables (row counts and change tokens) once it has
+    loaded its platform; any difference since means someone else loaded, changed or deleted rows.
+    """
+    now = meta.user_data_fingerprint(engine)
+    if not any(count for count, _token in now.values()):
+        return None
+    marker = meta.get(engine, DEMO_KEY)
+    if marker is None:
+        held = ", ".join(f"{table} {count:,} rows" for table, (count, _token) in now.items() if count)
+        return f"this database holds data that the demo did not create ({held})"
+    loaded = marker.get("fingerprint")
+    if loaded is None:  # a demo stopped before it finished loading: only its own rows are there
+        return None
+    changed = [
+        f"{table} {loaded.get(table, [0])[0]:,} rows then, {count:,} now"
+        for table, (count, token) in now.items()
+        if [count, token] != loaded.get(table, [0, None])
+    ]
+    if not changed:
+        return None
+    return f"this database changed after the demo loaded it ({'; '.join(changed)})"
+
+
+def prepare_database(engine: Engine, reset: bool, say: Callable[[str], None]) -> None:
+    """Empty the database for the demo; refuse (deleting nothing) when it holds rows the demo did not
+    load, unless ``reset`` asks for them to be deleted."""
+    reason = foreign_data(engine)
+    if reason is not None and not reset:
         raise DemoRefused(
-            "this database already holds data that the demo did not create; the demo replaces everything. "
-            "Use another DREAMSEED_HOME (or DATABASE_URL), or pass --force to wipe it."
+            f"{reason}. The demo empties the database before it loads its own platform, so it stopped "
+            "and deleted nothing. To keep these rows, run the demo elsewhere: `dreamseed demo --home DIR` "
+            "(a new embedded database under DIR; or another DATABASE_URL). To delete every row listed "
+            "and run the demo here, use `dreamseed demo --reset`."
         )
+    doomed = meta.nonempty_tables(engine)
+    if reset and doomed:
+        say("Deleting, as --reset asked: " + ", ".join(f"{t} {n:,} rows" for t, n in doomed.items()))
     meta.wipe_data(engine)
 
 
@@ -77,6 +111,7 @@ class DemoOutcome:
     counts: dict[str, int]
     report_week: dt.date
     showcase_user: str | None
+    stage_seconds: dict[str, float]
 
 
 def run_demo(
@@ -87,10 +122,11 @@ def run_demo(
     say: Callable[[str], None],
     on_step: Callable[[StepOutcome], None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    force: bool = False,
+    reset: bool = False,
 ) -> DemoOutcome:
     """Everything the demo does; returns the row counts per table and the report worth opening."""
-    prepare_database(engine, force)
+    prepare_database(engine, reset, say)
+    seconds: dict[str, float] = {}
     end = today - dt.timedelta(days=1)
     config = SynthConfig(
         students=plan.students, weeks=plan.weeks, seed=plan.seed, end_date=end, bad_rows=plan.bad_rows
@@ -99,19 +135,25 @@ def run_demo(
     started = time.monotonic()
     platform = generate_platform(config)
     write_platform(platform, out)
+    seconds["synthesise"] = time.monotonic() - started
     say(
         f"1. Synthesised {plan.students} students over {plan.weeks} weeks ({config.start_date} to {end}): "
         f"{len(platform.exam_results)} exam sessions, with {plan.bad_rows} deliberately malformed rows "
-        f"[{time.monotonic() - started:.1f}s]\n   files and ground truth: {out}"
+        f"[{seconds['synthesise']:.1f}s]\n   files and ground truth: {out}"
     )
-    meta.put(engine, DEMO_KEY, {"seed": plan.seed, "students": plan.students, "end_date": end.isoformat()})
-    _load(engine, out, say)
+    marker = {"seed": plan.seed, "students": plan.students, "end_date": end.isoformat()}
+    meta.put(engine, DEMO_KEY, marker)
+    started = time.monotonic()
+    _load(engine, out, say, started)
+    seconds["load"] = time.monotonic() - started
+    meta.put(engine, DEMO_KEY, {**marker, "fingerprint": meta.user_data_fingerprint(engine)})
     days = chain_days(config.start_date, end, plan.daily_days)
     last_sunday = max(day for day in days if day.weekday() == 6)
+    week = last_sunday - dt.timedelta(days=6)
     say(
         f"3. Running the daily chain on {len(days)} dates (weekly until {days[-plan.daily_days]}, then daily): "
         "mirt-calibrate → aggregate-features-daily → compute-daily-kpis → detect-inactivity, and "
-        f"generate-weekly-report for the week ending {last_sunday}"
+        f"generate-weekly-report for the week {week} (Monday) to {last_sunday} (Sunday)"
     )
     started = time.monotonic()
     everything_but_reports = [name for name in available_jobs() if name != "generate-weekly-report"]
@@ -124,13 +166,14 @@ def run_demo(
         failed = [o for o in outcomes if o.exit_code not in (None, 0)]
         if failed:
             raise RuntimeError(f"{failed[0].job} failed on {day}; see the log above")
-    say(f"   done [{time.monotonic() - started:.1f}s]")
-    week = last_sunday - dt.timedelta(days=6)
-    return DemoOutcome(meta.row_counts(engine, SHOWN_TABLES), week, meta.most_active_user(engine, week))
+    seconds["daily chain"] = time.monotonic() - started
+    say(f"   done [{seconds['daily chain']:.1f}s]")
+    return DemoOutcome(
+        meta.row_counts(engine, SHOWN_TABLES), week, meta.most_active_user(engine, week), seconds
+    )
 
 
-def _load(engine: Engine, out: Path, say: Callable[[str], None]) -> None:
-    started = time.monotonic()
+def _load(engine: Engine, out: Path, say: Callable[[str], None], started: float) -> None:
     questions = ingest.load_questions(
         engine, csv_records(out / "questions.csv", check_question), "questions.csv"
     )

@@ -9,6 +9,8 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, text
 
 from dreamseed.cli.main import cli
+from dreamseed.demo import DEMO_KEY, foreign_data, prepare_database
+from dreamseed.storage import meta
 
 SOURCE_TABLES = ("exam_results", "session", "question", "interest_goal", "attempt")
 OUTPUT_TABLES = (
@@ -41,6 +43,36 @@ def test_demo_runs_the_whole_product(cli_env: dict[str, str], engine: Engine) ->
     assert reports
     assert reports[0].exists()
     assert "rejected with their line numbers" in result.output
+    assert "Time: synthesise" in result.output
+    assert "dreamseed runs" in result.output
+
+    # A user then loads their own rows into the same database: a second demo must keep every one.
+    with engine.begin() as connection:
+        connection.execute(text(USER_ROWS))
+    before = user_table_rows(engine)
+    again = CliRunner().invoke(cli, ["demo", "--students", "60", "--weeks", "4"])
+    assert again.exit_code == 1
+    assert "changed after the demo loaded it" in again.output
+    assert "exam_results" in again.output
+    assert "--reset" in again.output
+    assert "Traceback" not in again.output
+    assert user_table_rows(engine) == before
+
+
+USER_ROWS = """
+INSERT INTO exam_results (id, session_id, user_id, exam_id, status, result_json)
+VALUES (gen_random_uuid(), 'mine-1', 'my-student', 1, 'completed', '{"questions": []}');
+INSERT INTO interest_goal (user_id, topic_id, target_level) VALUES ('my-student', 'algebra', 1.0);
+"""
+
+
+def user_table_rows(engine: Engine) -> dict[str, list[str]]:
+    """Every row of the tables users load, as text (sorted), to compare before and after."""
+    with engine.connect() as connection:
+        return {
+            table: sorted(connection.execute(text(f"SELECT t::text FROM {table} t")).scalars())
+            for table in ("exam_results", "session", "question", "interest_goal", "ingest_quarantine")
+        }
 
 
 def test_demo_refuses_a_database_holding_other_data(cli_env: dict[str, str], engine: Engine) -> None:
@@ -48,6 +80,40 @@ def test_demo_refuses_a_database_holding_other_data(cli_env: dict[str, str], eng
         connection.execute(text("INSERT INTO question (id, topic_id) VALUES (1, 'algebra')"))
     result = CliRunner().invoke(cli, ["demo", "--students", "20", "--weeks", "4"])
     assert result.exit_code == 1
-    assert "did not create" in result.output
+    assert "did not create (question 1 rows)" in result.output
+    assert "deleted nothing" in result.output
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM question")).scalar_one() == 1
+
+
+def test_reset_names_what_it_deletes(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO question (id, topic_id) VALUES (1, 'algebra')"))
+    said: list[str] = []
+    prepare_database(engine, True, said.append)
+    assert said == ["Deleting, as --reset asked: question 1 rows"]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM question")).scalar_one() == 0
+
+
+def test_a_demo_database_stays_the_demos_after_its_own_jobs(engine: Engine) -> None:
+    """Only users' writes count: the IRT parameters the jobs store in question.meta do not."""
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO question (id, topic_id) VALUES (1, 'algebra')"))
+    meta.put(engine, DEMO_KEY, {"fingerprint": meta.user_data_fingerprint(engine)})
+    with engine.begin() as connection:
+        connection.execute(text("""UPDATE question SET meta = '{"irt": {"a": 1.2}}'"""))
+    assert foreign_data(engine) is None
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE question SET topic_id = 'geometry'"))
+    assert foreign_data(engine) == (
+        "this database changed after the demo loaded it (question 1 rows then, 1 now)"
+    )
+
+
+def test_demo_help_offers_home_and_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DREAMSEED_HOME", str(tmp_path / "default"))
+    result = CliRunner().invoke(cli, ["demo", "--help"])
+    assert "--home" in result.output
+    assert "--reset" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -24,18 +25,33 @@ if TYPE_CHECKING:
     "--weeks", default=8, show_default=True, type=click.IntRange(min=4, max=26), help="Weeks of history."
 )
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
-@click.option("--force", is_flag=True, help="Wipe a database that holds data the demo did not create.")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Use DIR instead of DREAMSEED_HOME: its own embedded database, demo files and reports.",
+)
+@click.option(
+    "--reset",
+    "--force",
+    "reset",
+    is_flag=True,
+    help="Delete every row of a database that holds data the demo did not load (it lists them first).",
+)
 @click.option("--verbose", is_flag=True, help="Show every job's log lines.")
-def demo(students: int, weeks: int, seed: int, force: bool, verbose: bool) -> None:
+def demo(students: int, weeks: int, seed: int, home: Path | None, reset: bool, verbose: bool) -> None:
     """Synthesise a platform, load it, run every job over the period and write the reports.
 
-    Uses the embedded PostgreSQL server under DREAMSEED_HOME (or DATABASE_URL if set) and replaces
-    what the demo loaded last time. Takes a few minutes on a laptop.
+    Uses the embedded PostgreSQL server under DREAMSEED_HOME (or --home, or DATABASE_URL if set)
+    and replaces what the demo loaded last time. It never deletes rows it did not load itself: on a
+    database holding anyone else's data it stops, lists them and deletes nothing (unless --reset).
+    Takes a minute or two on a laptop.
     """
     from dreamseed.demo import DemoPlan, DemoRefused, run_demo
     from dreamseed.jobs.chain import StepOutcome
 
     settings = load_settings()
+    if home is not None:
+        settings = settings.model_copy(update={"dreamseed_home": home.expanduser().resolve()})
     if not verbose:
         settings = settings.model_copy(update={"log_level": "WARNING"})
 
@@ -47,32 +63,45 @@ def demo(students: int, weeks: int, seed: int, force: bool, verbose: bool) -> No
     with database(settings) as engine, staged_progress({"chain": "   daily chain"}) as progress:
         try:
             outcome = run_demo(
-                settings, engine, plan, dt.datetime.now(dt.UTC).date(), click.echo, on_step, progress, force
+                settings, engine, plan, dt.datetime.now(dt.UTC).date(), click.echo, on_step, progress, reset
             )
         except DemoRefused as error:
             raise UserError(str(error)) from None
         except RuntimeError as error:
             click.echo(f"demo failed: {error}", err=True)
             sys.exit(1)
-    _print_outcome(settings, outcome)
+    _print_outcome(settings, outcome, home)
 
 
-def _print_outcome(settings: Settings, outcome: DemoOutcome) -> None:
+def _print_outcome(settings: Settings, outcome: DemoOutcome, home: Path | None) -> None:
     click.echo("\n4. What is in the database now:")
     width = max(len(name) for name in outcome.counts)
     for table, count in outcome.counts.items():
         click.echo(f"     {table.ljust(width)}  {count:>9,}")
+    reports = settings.reports_dir / "reports"
+    if settings.s3_bucket:
+        click.echo(f"\nWeekly reports: s3://{settings.s3_bucket}/reports/<user_id>/{outcome.report_week}/")
+    else:
+        click.echo(f"\nWeekly reports (one folder per student, named by the week's Monday): {reports}")
     if outcome.showcase_user is not None:
-        folder = settings.reports_dir / "reports" / outcome.showcase_user / outcome.report_week.isoformat()
+        folder = reports / outcome.showcase_user / outcome.report_week.isoformat()
         files = [folder / name for name in ("report.html", "report.pdf") if (folder / name).exists()]
         if files:
-            click.echo("\nOpen a weekly report (an active student with a long history):")
+            click.echo("Open one (an active student with a long history):")
             for path in files:
                 click.echo(f"     {path}")
+    timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in outcome.stage_seconds.items())
+    click.echo(f"\nTime: {timings}; total {sum(outcome.stage_seconds.values()):.1f}s")
+    if home is not None:
+        click.echo(
+            f"\nThe commands below use DREAMSEED_HOME: first `export DREAMSEED_HOME={settings.dreamseed_home}`"
+        )
     click.echo(
         "\nNext:\n"
-        '  psql "$(dreamseed db url)"            look at the tables (weekly_kpi, mirt_item_params, ...)\n'
-        "  dreamseed runs                        what each job did\n"
+        "  dreamseed runs                        what each job did (status, counts, durations)\n"
+        '  psql "$(dreamseed db url)"            look at the tables, for example the students most at risk:\n'
+        "      SELECT user_id, kpis->>'S' AS churn_risk FROM weekly_kpi\n"
+        f"      WHERE week_start = '{outcome.report_week}' ORDER BY (kpis->>'S')::float DESC LIMIT 10;\n"
         "  dreamseed run all --help              run the chain yourself\n"
         "  dreamseed serve                       the HTTP service (OpenAPI docs at /docs)\n"
         "  dreamseed db stop                     stop the embedded database"

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 
 def get(engine: Engine, key: str) -> Any:
@@ -27,32 +27,62 @@ def put(engine: Engine, key: str, value: Any) -> None:
         )
 
 
-def holds_data(engine: Engine) -> bool:
-    """Whether the platform tables hold any row."""
+USER_TABLES: dict[str, str] = {
+    "exam_results": "SELECT count(*), max(xmin::text::bigint) FROM exam_results",
+    "session": "SELECT count(*), max(xmin::text::bigint) FROM session",
+    "question": (
+        "SELECT count(*), md5(string_agg((id, topic_id, difficulty, content, meta - 'irt')::text, ','"
+        " ORDER BY id)) FROM question"
+    ),
+    "interest_goal": "SELECT count(*), max(xmin::text::bigint) FROM interest_goal",
+    "ingest_quarantine": "SELECT count(*), max(xmin::text::bigint) FROM ingest_quarantine",
+    "model_artifacts": "SELECT count(*), max(xmin::text::bigint) FROM model_artifacts",
+}
+"""The tables only users write (ingestion, model training), each with a query for its row count and a
+token that changes on any insert, update or delete. The jobs write none of them, except the IRT
+parameters they store in ``question.meta.irt``, which the question token leaves out."""
+
+
+def user_data_fingerprint(engine: Engine) -> dict[str, list[Any]]:
+    """Per user table: [row count, change token] (see `USER_TABLES`)."""
     with engine.connect() as connection:
-        return bool(
-            connection.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM exam_results) OR EXISTS (SELECT 1 FROM question)"
-                    " OR EXISTS (SELECT 1 FROM interest_goal)"
-                )
-            ).scalar()
+        return {
+            table: [
+                None if value is None else str(value) if index else int(value)
+                for index, value in enumerate(connection.execute(text(query)).one())
+            ]
+            for table, query in USER_TABLES.items()
+        }
+
+
+def nonempty_tables(engine: Engine) -> dict[str, int]:
+    """Row counts of every product table that holds rows (what a wipe would delete)."""
+    with engine.connect() as connection:
+        tables = _product_tables(connection)
+        counts = {
+            table: int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in tables
+        }
+    return {table: count for table, count in counts.items() if count}
+
+
+def _product_tables(connection: Connection) -> list[str]:
+    return list(
+        connection.execute(
+            text(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()"
+                " AND tablename <> 'alembic_version' ORDER BY tablename"
+            )
         )
+        .scalars()
+        .all()
+    )
 
 
 def wipe_data(engine: Engine) -> None:
     """Empty every table the product uses (and any added by later migrations), in one statement."""
     with engine.begin() as connection:
-        tables = (
-            connection.execute(
-                text(
-                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()"
-                    " AND tablename <> 'alembic_version'"
-                )
-            )
-            .scalars()
-            .all()
-        )
+        tables = _product_tables(connection)
         if tables:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
 
