@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -54,3 +55,70 @@ def test_a_future_date_is_refused(command: list[str], monkeypatch: pytest.Monkey
 )
 def test_a_malformed_date_is_refused(command: list[str]) -> None:
     assert_clean_failure(invoke(*command), "expected YYYY-MM-DD")
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["irt", "fit", "{csv}", "--out", "{out}"],
+        ["irt", "score", "{csv}", "--items", "{csv}", "--out", "{out}/s.csv"],
+    ],
+)
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        (None, ["does not exist"]),
+        ("a,b\n1,2\n", ["lacks column(s)", "user_id"]),
+        ("", ["is empty"]),
+        (b"\xff\xfe\x00garbage", ["not a readable CSV"]),
+        (
+            '{"session_id":"s1","user_id":"u1","result_json":{"questions":[]}}\n',
+            ["JSONL exam-results", "export-responses"],
+        ),
+    ],
+)
+def test_unusable_input_files(
+    tmp_path: Path, command: list[str], content: str | bytes | None, fragments: list[str]
+) -> None:
+    path = tmp_path / "input.csv"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        write(path, content)
+    args = [part.replace("{csv}", str(path)).replace("{out}", str(tmp_path / "out")) for part in command]
+    assert_clean_failure(invoke(*args), *fragments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_directory_is_not_a_responses_file(tmp_path: Path) -> None:
+    assert_clean_failure(
+        invoke("irt", "fit", str(tmp_path), "--out", str(tmp_path / "out")), "is a directory"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("user_id,item_id,correct\nu1,i1,1\nu1,i2,x\n", ["correct must be 0 or 1", "(line 3)"]),
+        ("user_id,item_id,correct\nu1,i1,1\n\n\nu2,i1,maybe\n", ["'maybe'", "(line 5)"]),
+        ("user_id,item_id,correct\nu1,i1,\nu2,i1,\n", ["2 missing value(s)", "(lines 2, 3)"]),
+        ("user_id,item_id,correct\nu1,i1,1\n ,i2,0\n", ["user_id is empty on line 3"]),
+        ("user_id,item_id,correct\nu1,i1,1\nu1,i1,1,5\n", ["Expected 3 fields in line 3"]),
+        ("user_id,item_id,correct\nu1,i1,1,5\n", ["more fields than the header"]),
+    ],
+)
+def test_response_errors_name_the_line_of_the_file(tmp_path: Path, text: str, fragments: list[str]) -> None:
+    path = write(tmp_path / "responses.csv", text)
+    assert_clean_failure(invoke("irt", "fit", str(path), "--out", str(tmp_path / "out")), *fragments)
+
+
+def test_item_errors_name_the_line_of_the_file(tmp_path: Path) -> None:
+    responses = write(tmp_path / "r.csv", "user_id,item_id,correct\nu1,i1,1\nu2,i1,0\n")
+    items = write(tmp_path / "items.csv", "item_id,a,b\ni1,1.0,0.0\n\ni2,x,0.5\n")
+    result = invoke("irt", "score", str(responses), "--items", str(items), "--out", str(tmp_path / "s.csv"))
+    assert_clean_failure(result, "column a is not a number on line 4")

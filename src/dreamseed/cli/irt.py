@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -168,41 +169,93 @@ def _print_iteration(info: IterationInfo) -> None:
 
 
 def _read_csv(path: Path, required: tuple[str, ...], text_columns: tuple[str, ...]) -> pd.DataFrame:
+    """The CSV's rows, blank lines dropped; the index is the 1-based line number in the file."""
     import pandas as pd
 
+    _refuse_json(path)
     try:
-        frame = pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), keep_default_na=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path,
+                dtype=dict.fromkeys(text_columns, str),
+                keep_default_na=False,
+                skip_blank_lines=False,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        raise click.ClickException(
+            f"{path} is not a readable CSV file: a row has more fields than the header"
+        ) from None
     except pd.errors.EmptyDataError:
         raise click.ClickException(
             f"{path} is empty; it needs a header row ({', '.join(required)})"
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"{path} is not a readable CSV file: {error}") from None
+        reason = str(error).strip().splitlines()[-1]
+        raise click.ClickException(f"{path} is not a readable CSV file: {reason}") from None
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror or error}") from None
     missing = [name for name in required if name not in frame.columns]
     if missing:
         raise click.ClickException(
             f"{path} lacks column(s) {', '.join(missing)}; it needs {', '.join(required)} "
             f"(found: {', '.join(map(str, frame.columns)) or 'none'})"
         )
-    return frame
+    frame.index = frame.index + 2  # the header is line 1
+    blank = (frame == "").all(axis=1).to_numpy()
+    return frame[~blank]
+
+
+def _refuse_json(path: Path) -> None:
+    """A clear error for JSON or JSONL input (e.g. exam_results.jsonl) instead of a tokenizer error."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(4096).lstrip()
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror or error}") from None
+    if not start.startswith((b"{", b"[")):
+        return
+    if b'"result_json"' in start or b'"session_id"' in start:
+        raise click.ClickException(
+            f"{path} looks like a JSONL exam-results file, not a response CSV; turn it into one with "
+            f"`dreamseed irt export-responses --from-synth {path} --out responses.csv`"
+        )
+    raise click.ClickException(
+        f"{path} looks like JSON, not a CSV; give a CSV file with a header row "
+        f"({', '.join(RESPONSE_COLUMNS)} for responses)"
+    )
+
+
+def _lines(numbers: Any, limit: int = 5) -> str:
+    shown = ", ".join(str(int(n)) for n in numbers[:limit])
+    return ("line " if len(numbers) == 1 else "lines ") + shown + (", …" if len(numbers) > limit else "")
 
 
 def _read_responses(path: Path, duplicates: str) -> Responses:
     from dreamseed.irt import Responses
+    from dreamseed.irt.responses import InvalidResponses
 
     frame = _read_csv(path, RESPONSE_COLUMNS, RESPONSE_COLUMNS)
+    line_numbers = frame.index.to_numpy()
     for name in ("user_id", "item_id"):
-        blank = frame[name].str.strip() == ""
+        blank = (frame[name].str.strip() == "").to_numpy()
         if blank.any():
-            row = int(blank.to_numpy().nonzero()[0][0]) + 2
-            raise click.ClickException(f"{path}: {name} is empty on line {row}; every answer needs an id")
+            raise click.ClickException(
+                f"{path}: {name} is empty on {_lines(line_numbers[blank])}; every answer needs an id"
+            )
     correct = frame["correct"].str.strip().str.lower().replace(TRUE_WORDS).replace({"": None})
     try:
         return Responses.from_long(
-            frame["user_id"].to_numpy(), frame["item_id"].to_numpy(), correct.to_numpy()
+            frame["user_id"].to_numpy(),
+            frame["item_id"].to_numpy(),
+            correct.to_numpy(),
+            duplicates,  # type: ignore[arg-type]
         )
+    except InvalidResponses as error:
+        raise click.ClickException(f"{path}: {error.problem} ({_lines(line_numbers[error.rows])})") from None
     except ValueError as error:
-        raise click.ClickException(f"{path}: {error} (row numbers count data rows from 0)") from None
+        raise click.ClickException(f"{path}: {error}") from None
 
 
 def _read_items(path: Path) -> ItemParameters:
@@ -217,8 +270,8 @@ def _read_items(path: Path) -> ItemParameters:
             continue
         values = pd.to_numeric(frame[name].replace({"": None}), errors="coerce")
         if values.isna().any():
-            row = int(values.isna().to_numpy().nonzero()[0][0]) + 2
-            raise click.ClickException(f"{path}: column {name} is not a number on line {row}")
+            bad = frame.index.to_numpy()[values.isna().to_numpy()]
+            raise click.ClickException(f"{path}: column {name} is not a number on {_lines(bad)}")
         columns[name] = values.to_numpy(dtype=float)
     try:
         return ItemParameters.from_arrays(frame["item_id"].to_numpy(), **columns)
@@ -266,3 +319,12 @@ def _fit_report(
         except ValueError as error:
             report["linking_constants"] = {"error": str(error)}
     return report
+
+
+def _register_export() -> None:
+    from dreamseed.cli.irt_export import export_responses
+
+    irt.add_command(export_responses)
+
+
+_register_export()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dreamseed.cli.context import UserError
 from dreamseed.cli.progress import staged_progress
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ def synth(
 ) -> None:
     """Generate a realistic platform history with known truth.
 
-    Writes exam_results.jsonl, questions.csv and goals.csv (what `dreamseed ingest` loads) and
+    Writes exam_results.jsonl, questions.csv and goals.csv (what `dreamseed ingest` loads),
+    responses.csv (user_id,item_id,correct: what `dreamseed irt fit` reads) and
     truth/: items.csv (true a, b, c), students.csv (θ0, growth, churn date, goal outcome),
     theta_weekly.csv, bad_rows.csv and meta.json. The same options give byte-identical files.
     """
@@ -87,9 +89,25 @@ def synth(
             platform = generate_platform(config, progress)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
-        written = write_platform(platform, out, progress)
+        try:
+            written = [*write_platform(platform, out, progress), _write_responses(platform, out)]
+        except OSError as error:
+            raise UserError(
+                f"cannot write to {out}: {error.strerror or error}; choose another --out"
+            ) from None
     elapsed = time.perf_counter() - began
     _print_summary(platform.meta, out, [(f.path, f.rows, f.bytes) for f in written], elapsed)
+
+
+def _write_responses(platform: Any, out: Path) -> Any:
+    """OUT/responses.csv: the answers as `dreamseed irt fit` reads them."""
+    from dreamseed.synth.jsonl import response_rows
+    from dreamseed.synth.writer import WrittenFile
+
+    path = out / "responses.csv"
+    frame = response_rows(platform.exam_results, platform.exam_questions, platform.bad_rows)
+    frame.to_csv(path, index=False, lineterminator="\n")
+    return WrittenFile(path, len(frame), path.stat().st_size)
 
 
 def _print_summary(
@@ -115,6 +133,9 @@ def _print_summary(
     click.echo(
         f"Next: dreamseed ingest questions {out / 'questions.csv'}; dreamseed ingest goals {out / 'goals.csv'}; "
         f"dreamseed ingest exam-results {out / 'exam_results.jsonl'}"
+    )
+    click.echo(
+        f"Or calibrate the items directly: dreamseed irt fit {out / 'responses.csv'} --out {out / 'fit'}"
     )
 
 

@@ -19,6 +19,19 @@ import scipy.sparse as sp
 Duplicates = Literal["all", "last"]
 
 
+class InvalidResponses(ValueError):
+    """Input values that are not responses; ``rows`` (0-based positions in the input) say where.
+
+    ``str(error)`` names the positions as rows from 0; a reader of a file can name its own line
+    numbers instead with ``error.problem`` and ``error.rows``.
+    """
+
+    def __init__(self, problem: str, rows: npt.NDArray[np.intp]) -> None:
+        self.problem = problem
+        self.rows = np.asarray(rows, dtype=np.intp)
+        super().__init__(f"{problem} (rows {_list(self.rows)})")
+
+
 @dataclass(frozen=True, eq=False)
 class ResponsePairs:
     """One row per observed (user, item) pair; arrays of shape (P,).
@@ -234,8 +247,9 @@ def _ids_column(values: Any, name: str) -> npt.NDArray[Any]:
         array = np.asarray(values).reshape(-1)
     missing = _is_missing(array)
     if missing.any():
-        first = int(np.flatnonzero(missing)[0])
-        raise ValueError(f"{name} has missing values (first at row {first}); every answer needs an id")
+        raise InvalidResponses(
+            f"{name} has missing values; every answer needs an id", np.flatnonzero(missing)
+        )
     return array
 
 
@@ -255,9 +269,7 @@ def _correct_column(values: Any) -> npt.NDArray[np.int64]:
     missing = _is_missing(array)
     if missing.any():
         rows = np.flatnonzero(missing)
-        raise ValueError(
-            f"correct has {rows.size} missing value(s) (rows {_list(rows)}); every answer must be 0 or 1"
-        )
+        raise InvalidResponses(f"correct has {rows.size} missing value(s); every answer must be 0 or 1", rows)
     if array.dtype.kind in "iuf":
         numeric = array.astype(np.float64)
     else:
@@ -265,9 +277,8 @@ def _correct_column(values: Any) -> npt.NDArray[np.int64]:
     bad = np.flatnonzero(~np.isin(numeric, (0.0, 1.0)))
     if bad.size:
         examples = ", ".join(repr(_plain(v)) for v in _first_distinct(array[bad], 3))
-        raise ValueError(
-            f"correct must be 0 or 1 (or true/false); found {bad.size} other value(s), e.g. {examples} "
-            f"(rows {_list(bad)})"
+        raise InvalidResponses(
+            f"correct must be 0 or 1 (or true/false); found {bad.size} other value(s), e.g. {examples}", bad
         )
     return numeric.astype(np.int64)
 

@@ -173,3 +173,28 @@ def _bad_line(line: str, session: pd.Series, record: dict[str, Any]) -> str:
     if detail == "truncated":
         return line[: len(line) // 2] + "\n"
     return line.rstrip("\n") + "}\n"
+
+
+def response_rows(
+    exam_results: pd.DataFrame, exam_questions: pd.DataFrame, bad_rows: pd.DataFrame
+) -> pd.DataFrame:
+    """The answers exam_results.jsonl holds as the long response CSV (user_id, item_id, correct).
+
+    The rows `dreamseed ingest exam-results` would load, in file order: malformed questions are
+    left out, and malformed lines are extra copies of good ones (see bad_rows.VARIANTS), so they add
+    nothing.
+    """
+    sizes = exam_results["n_questions"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "user_id": np.repeat(exam_results["user_id"].to_numpy(dtype=object), sizes),
+            "item_id": exam_questions["question_id"].to_numpy(),
+            "correct": exam_questions["is_correct"].to_numpy().astype(np.int8),
+        }
+    )
+    bad = bad_rows[bad_rows["question_index"] >= 0]
+    first = np.concatenate([[0], np.cumsum(sizes)])
+    session_row = pd.Index(exam_results["session_id"]).get_indexer(bad["source_session_id"])
+    keep = np.ones(len(frame), dtype=bool)
+    keep[first[session_row] + bad["question_index"].to_numpy()] = False
+    return frame[keep]
