@@ -144,3 +144,87 @@ def test_shards_of_one_job_run_in_parallel_but_not_twice(engine: Engine) -> None
             pass
     with job_lock(engine, "compute-daily-kpis"):
         pass
+
+
+def insert_running_row(engine: Engine, run_id: str, job: str, shard: str = "0/1") -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO job_runs (run_id, job, run_date, params, status, started_at) "
+                "VALUES (:r, :j, :d, CAST(:p AS jsonb), 'running', now() - interval '5 minutes')"
+            ),
+            {"r": run_id, "j": job, "d": DAY, "p": f'{{"shard": "{shard}"}}'},
+        )
+
+
+def run_rows(engine: Engine) -> dict[str, tuple[str, bool, str | None]]:
+    """run_id -> (status, finished_at is set, error)."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT run_id, status, finished_at IS NOT NULL, error FROM job_runs"))
+        return {run_id: (status, finished, error) for run_id, status, finished, error in rows}
+
+
+def test_a_running_row_whose_lock_is_free_is_abandoned_and_a_live_one_is_not(
+    engine: Engine, settings: Settings
+) -> None:
+    from dreamseed.jobs.runner import abandon_dead_runs
+
+    insert_running_row(engine, "dead", "compute-daily-kpis")
+    insert_running_row(engine, "dead-shard", "compute-daily-kpis", "1/2")
+    insert_running_row(engine, "alive", "mirt-calibrate")
+    insert_running_row(engine, "alive-shard", "detect-inactivity", "0/2")
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_key("mirt-calibrate")})
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_key("detect-inactivity#0/2")})
+        abandoned = abandon_dead_runs(settings, engine)
+        assert sorted(run.run_id for run in abandoned) == ["dead", "dead-shard"]
+        rows = run_rows(engine)
+        assert rows["dead"] == ("abandoned", True, "process died (lock released while running)")
+        assert rows["dead-shard"][0] == "abandoned"
+        assert rows["alive"] == ("running", False, None)
+        assert rows["alive-shard"] == ("running", False, None)
+        holder.execute(text("SELECT pg_advisory_unlock_all()"))
+    assert sorted(run.run_id for run in abandon_dead_runs(settings, engine)) == ["alive", "alive-shard"]
+
+
+def test_the_next_run_of_a_job_marks_its_dead_run_abandoned(
+    platform: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    insert_running_row(platform, "killed-run", "compute-daily-kpis")
+    assert execute(load_job("compute-daily-kpis"), settings, platform, run_date=DAY) == EXIT_OK
+    assert run_rows(platform)["killed-run"][:2] == ("abandoned", True)
+    assert "[WARN] run killed-run" in capsys.readouterr().out
+
+
+def test_a_dry_run_leaves_a_dead_run_as_it_is(engine: Engine, settings: Settings) -> None:
+    insert_running_row(engine, "killed-run", "probe")
+    job = Job("probe", "test", lambda _context: JobResult(0))
+    assert execute(job, settings, engine, run_date=DAY, dry_run=True) == EXIT_OK
+    assert run_rows(engine)["killed-run"][0] == "running"
+
+
+def test_a_database_lost_mid_run_gives_one_fatal_line_and_exit_1(
+    engine: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The job's own session is terminated, as is every other session of the database (the
+    lock's included), so recording the failure and releasing the lock fail too: no traceback."""
+
+    def lose_the_database(context: JobContext) -> JobResult:
+        with context.engine.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        context.engine.dispose()
+        with context.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        raise AssertionError("unreachable")
+
+    code = execute(Job("probe", "test", lose_the_database), settings, engine, run_date=DAY)
+    captured = capsys.readouterr()
+    assert code == EXIT_FAILED
+    assert "Traceback" not in captured.out + captured.err
+    lines = captured.out.strip().splitlines()
+    assert lines[-1].startswith("[FATAL] probe failed: OperationalError:"), lines

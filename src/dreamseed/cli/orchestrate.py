@@ -106,10 +106,17 @@ def backfill(first: date, last: date, jobs: list[str] | None, force: bool) -> No
 @click.option("--job", type=click.Choice(list(JOB_MODULES)), help="Only this job.")
 @click.option("--limit", default=20, show_default=True, help="How many runs to show.")
 def runs(job: str | None, limit: int) -> None:
-    """List recent job runs (job, date, status, processed, failed, duration), newest first."""
+    """List recent job runs (job, date, status, processed, failed, duration), newest first.
+
+    A run still marked running whose process died (its advisory lock is free) is marked abandoned
+    first, so the list tells the truth (and the job's metrics are pushed as a failed run).
+    """
+    from dreamseed.jobs.runner import abandon_dead_runs
     from dreamseed.storage import job_runs
 
-    with database(load_settings()) as engine:
+    settings = load_settings()
+    with database(settings) as engine:
+        abandon_dead_runs(settings, engine, job)
         rows = job_runs.recent(engine, limit, job)
     if not rows:
         click.echo("no job runs recorded yet")

@@ -4,10 +4,20 @@ A job module defines a `Job` (name, description, extra options, and `run(context
 `execute(job, ...)` wraps it: takes a PostgreSQL advisory lock, records a `job_runs` row (not in a
 dry run, which writes nothing at all), logs the summary, pushes metrics, and returns the exit code.
 The job itself reads in bulk, computes, and writes its results in one transaction.
+
+Run history tells the truth: a run whose process died keeps its ``running`` row, but its advisory
+lock is released with its database session. Each (non-dry) run, once it holds its lock, marks the
+job's dead runs ``abandoned`` (`abandon_dead_runs`, also called by ``dreamseed runs``) and pushes
+a failed run's metrics for each, so the "job failed" alert sees them.
+
+A database that goes away mid-run gives one FATAL line and exit 1: the failure is recorded in
+job_runs when the database still answers, and clean-up errors (the lock release in particular: the
+locks went with the session) are not raised over the first error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 import uuid
@@ -19,8 +29,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from dreamseed.jobs.logs import JobLogger
+from dreamseed.jobs.phases import checkpoint
 from dreamseed.jobs.shard import Shard
 from dreamseed.settings import Settings
 from dreamseed.storage import job_runs
@@ -83,6 +95,11 @@ def lock_key(name: str) -> int:
     return zlib.crc32(f"dreamseed:{name}".encode())
 
 
+def run_lock_key(job_name: str, shard_text: str) -> int:
+    """The key a run of ``job_name`` on shard ``shard_text`` ("i/N") holds exclusively."""
+    return lock_key(job_name if shard_text in ("", "0/1") else f"{job_name}#{shard_text}")
+
+
 @contextmanager
 def job_lock(engine: Engine, job_name: str, shard: Shard | None = None) -> Iterator[Connection]:
     """Hold session-level advisory locks for the whole run (released if the process dies).
@@ -109,10 +126,52 @@ def job_lock(engine: Engine, job_name: str, shard: Shard | None = None) -> Itera
             held.append((release, name))
         yield connection
     finally:
-        for release, name in reversed(held):
-            connection.execute(text(f"SELECT {release}(:k)"), {"k": lock_key(name)})
+        _release(connection, [(release, lock_key(name)) for release, name in reversed(held)])
+
+
+def _release(connection: Connection, held: list[tuple[str, int]]) -> None:
+    """Release the locks; when the session is gone they went with it, so errors are not raised."""
+    try:
+        for release, key in held:
+            connection.execute(text(f"SELECT {release}(:k)"), {"k": key})
             connection.commit()
-        connection.close()
+    except SQLAlchemyError:
+        connection.invalidate()
+    finally:
+        with contextlib.suppress(SQLAlchemyError):
+            connection.close()
+
+
+def one_line(error: BaseException) -> str:
+    """``Type: first line of the message`` (SQLAlchemy's messages go on with the SQL and a link)."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def abandon_dead_runs(
+    settings: Settings, engine: Engine | Connection, job: str | None = None, log: JobLogger | None = None
+) -> list[job_runs.AbandonedRun]:
+    """Mark abandoned the running job_runs rows (of ``job``) whose process died, and push a failed
+    run's metrics for each (their last-run time is now, when the death was found).
+
+    ``engine`` may be the connection that holds a starting run's own locks (they do not count).
+    """
+    from dreamseed.jobs import metrics
+
+    if isinstance(engine, Connection):
+        abandoned = job_runs.abandon_dead_runs(engine, run_lock_key, job)
+    else:
+        with engine.connect() as connection:
+            abandoned = job_runs.abandon_dead_runs(connection, run_lock_key, job)
+    for run in abandoned:
+        if log is not None:
+            log.warn(
+                f"run {run.run_id} (started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, shard {run.shard}) "
+                f"was still marked running but its process died; marked abandoned"
+            )
+        duration_ms = int((run.finished_at - run.started_at).total_seconds() * 1000)
+        metrics.publish(settings, run.job, Shard.parse(run.shard), None, duration_ms)
+    return abandoned
 
 
 def execute(
@@ -147,55 +206,70 @@ def execute(
         **{k: _plain(v) for k, v in context.options.items()},
     }
     try:
-        with job_lock(engine, job.name, context.shard):
+        with job_lock(engine, job.name, context.shard) as lock_connection:
+            if not context.dry_run:
+                abandon_dead_runs(settings, lock_connection, job.name, log)
             return _run_locked(job, context, params)
     except JobLocked as error:
         log.error(f"{error}; exiting without doing anything (exit {EXIT_LOCKED})")
         return EXIT_LOCKED
+    except SQLAlchemyError as error:
+        log.fatal(f"{job.name} failed: the database is unreachable: {one_line(error)}")
+        return EXIT_FAILED
 
 
 def _run_locked(job: Job, context: JobContext, params: dict[str, Any]) -> int:
-    from dreamseed.jobs import metrics
-
     started = time.monotonic()
     if not context.dry_run:
         job_runs.start(context.engine, context.run_id, job.name, context.run_date, params)
+        checkpoint("start")
     try:
         result = job.run(context)
     except Exception as error:
         duration_ms = int((time.monotonic() - started) * 1000)
-        context.log.fatal(f"{job.name} failed: {error}")
+        context.log.fatal(f"{job.name} failed: {one_line(error)}")
         context.log.debug(traceback.format_exc())
-        if not context.dry_run:
-            job_runs.finish(
-                context.engine,
-                context.run_id,
-                "failed",
-                0,
-                0,
-                duration_ms,
-                f"{type(error).__name__}: {error}",
-                {},
-            )
-            metrics.publish(context.settings, job.name, context.shard, None, duration_ms)
+        quiet = isinstance(error, SQLAlchemyError)  # the FATAL line already says the database is gone
+        _record(job, context, "failed", None, duration_ms, one_line(error), quiet=quiet)
         return EXIT_FAILED
+    checkpoint("committed")
     duration_ms = int((time.monotonic() - started) * 1000)
     summary = result.summary or f"processed={result.processed}, failed={result.failed}"
     context.log.info(f"Summary: {summary}, duration_ms={duration_ms}")
     status = "succeeded" if result.ok else "failed"
-    if not context.dry_run:
+    message = None if result.ok else f"{result.failed} entities failed"
+    recorded = _record(job, context, status, result, duration_ms, message)
+    return EXIT_OK if result.ok and recorded else EXIT_FAILED
+
+
+def _record(
+    job: Job,
+    context: JobContext,
+    status: str,
+    result: JobResult | None,
+    duration_ms: int,
+    error: str | None,
+    quiet: bool = False,
+) -> bool:
+    """Finish the job_runs row and push the metrics (not in a dry run). False when the database is
+    gone: one ERROR line unless ``quiet`` (the row stays running and is marked abandoned later)."""
+    from dreamseed.jobs import metrics
+
+    if context.dry_run:
+        return True
+    processed, failed = (result.processed, result.failed) if result is not None else (0, 0)
+    figures = dict(result.metrics) if result is not None else {}
+    recorded = True
+    try:
         job_runs.finish(
-            context.engine,
-            context.run_id,
-            status,
-            result.processed,
-            result.failed,
-            duration_ms,
-            None if result.ok else f"{result.failed} entities failed",
-            dict(result.metrics),
+            context.engine, context.run_id, status, processed, failed, duration_ms, error, figures
         )
-        metrics.publish(context.settings, job.name, context.shard, result, duration_ms)
-    return EXIT_OK if result.ok else EXIT_FAILED
+    except SQLAlchemyError as lost:
+        if not quiet:
+            context.log.error(f"could not record the run in job_runs: {one_line(lost)}")
+        recorded = False
+    metrics.publish(context.settings, job.name, context.shard, result if recorded else None, duration_ms)
+    return recorded
 
 
 def _plain(value: Any) -> Any:
