@@ -19,16 +19,13 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
 # A regular (non-editable) install: the venv is self-contained and /src is not copied onward.
-RUN pip install --upgrade pip \
+RUN pip install pip==26.3 \
     && pip install . \
     && python -m compileall -q /opt/dreamseed/lib
 
 # --- runtime --------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
-# fonts-nanum: NanumGothic for Hangul in the PDF reports (typst finds it under /usr/share/fonts).
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-nanum \
-    && rm -rf /var/lib/apt/lists/*
+# No system packages: the Hangul report font (Noto Sans KR) comes with the Python dependencies.
 # An unprivileged user; DREAMSEED_HOME (local state: reports when S3_BUCKET is unset, the embedded
 # database when DATABASE_URL is unset) is a directory it owns.
 RUN groupadd --gid 10001 dreamseed \
