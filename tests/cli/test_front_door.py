@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import make_url
 
 from dreamseed.cli.main import cli
 
@@ -122,3 +123,52 @@ def test_item_errors_name_the_line_of_the_file(tmp_path: Path) -> None:
     items = write(tmp_path / "items.csv", "item_id,a,b\ni1,1.0,0.0\n\ni2,x,0.5\n")
     result = invoke("irt", "score", str(responses), "--items", str(items), "--out", str(tmp_path / "s.csv"))
     assert_clean_failure(result, "column a is not a number on line 4")
+
+
+CLOSED_PORT_URL = "postgresql://u:wrong@127.0.0.1:1/x?connect_timeout=2"
+
+
+@pytest.mark.parametrize(
+    "command", [["runs"], ["db", "upgrade"], ["db", "status"], ["run", "all", "--date", "2026-01-05"]]
+)
+def test_a_database_that_is_down_gives_one_line(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", CLOSED_PORT_URL)
+    assert_clean_failure(invoke(*command), "cannot reach the database", "Connection refused", "DATABASE_URL")
+
+
+def test_db_status_checks_the_server_it_reports_on(cli_env: dict[str, str]) -> None:
+    result = invoke("db", "status")
+    assert result.exit_code == 0, result.output
+    assert "reachable" in result.output
+    assert "PostgreSQL" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        ({"username": "nobody_here"}, ['role "nobody_here" does not exist', "user name and password"]),
+        ({"database": "no_such_db"}, ['database "no_such_db" does not exist', "create that database"]),
+    ],
+)
+def test_a_server_that_refuses_us_gives_one_line(
+    admin_url: str, monkeypatch: pytest.MonkeyPatch, change: dict[str, str], fragments: list[str]
+) -> None:
+    # The embedded test server trusts local connections, so a refused role or database stands in for a
+    # refused password (same code path: the server's FATAL message).
+    url = make_url(admin_url).set(**change).render_as_string(hide_password=False)  # type: ignore[arg-type]
+    monkeypatch.setenv("DATABASE_URL", url)
+    for command in (["db", "status"], ["runs"]):
+        assert_clean_failure(invoke(*command), "cannot reach the database", *fragments)
+
+
+def test_a_wrong_password_gives_one_line() -> None:
+    from dreamseed.cli.context import database_problem
+
+    error = Exception(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+        'FATAL:  password authentication failed for user "app"'
+    )
+    assert database_problem(error) == (
+        'cannot reach the database: password authentication failed for user "app"; '
+        "check the user name and password in DATABASE_URL, then retry."
+    )

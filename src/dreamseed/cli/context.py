@@ -50,18 +50,35 @@ def _open_engine(settings: Settings, *, migrate: bool) -> Engine:
 
     try:
         engine = engine_from_settings(settings)
+        with engine.connect():  # fails here, with one clear line, when the server is down or refuses us
+            pass
         if migrate and not migrations.is_up_to_date(engine):
             migrations.upgrade(engine)
     except DatabaseUrlError as error:
         raise UserError(str(error)) from None
     except Exception as error:
         if type(error).__module__.startswith(("sqlalchemy", "psycopg")):
-            raise UserError(
-                f"cannot reach the database: {str(error).splitlines()[0]}\n"
-                "Check DATABASE_URL (or unset it to use the embedded server), then retry."
-            ) from None
+            raise UserError(database_problem(error)) from None
         raise
     return engine
+
+
+def database_problem(error: BaseException) -> str:
+    """One line for a failed database connection: what the server said, and what to check."""
+    cause = getattr(error, "orig", None) or error
+    first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    reason = first_line.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
+    lowered = reason.lower()
+    if "password" in lowered or "role" in lowered or "authentication" in lowered:
+        advice = "check the user name and password in DATABASE_URL"
+    elif "database" in lowered and "does not exist" in lowered:
+        advice = "create that database or fix its name in DATABASE_URL"
+    else:
+        advice = (
+            "is the server running? Check the host and port in DATABASE_URL "
+            "(or unset it to use the embedded server)"
+        )
+    return f"cannot reach the database: {reason}; {advice}, then retry."
 
 
 def parse_past_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dreamseed.cli.context import UserError, database, load_settings
+from dreamseed.settings import Settings
 from dreamseed.storage import embedded
 
 
@@ -65,16 +66,35 @@ def stop() -> None:
 
 @db.command()
 def status() -> None:
-    """Say which database is used and whether the embedded server runs."""
+    """Say which database is used and check that it answers (exit 1 when it does not)."""
     from dreamseed.settings import mask_secret
 
     settings = load_settings()
     if settings.database_url is not None:
-        click.echo(
-            f"using DATABASE_URL: {mask_secret('DATABASE_URL', settings.database_url.get_secret_value())}"
-        )
+        shown = mask_secret("DATABASE_URL", settings.database_url.get_secret_value())
+        click.echo(f"using DATABASE_URL: {shown}")
+        click.echo(f"server: {_server_version(settings)}, reachable")
+        return
     current = embedded.status(settings.dreamseed_home)
-    state = f"running (pid {current.pid})" if current.running else "stopped"
     if not current.initialised:
-        state = "not created yet (it is created on first use)"
-    click.echo(f"embedded PostgreSQL: {state}; data in {current.data_dir}")
+        click.echo(
+            f"embedded PostgreSQL: not created yet (it is created on first use); data in {current.data_dir}"
+        )
+        return
+    if not current.running:
+        click.echo(f"embedded PostgreSQL: stopped (started on first use); data in {current.data_dir}")
+        return
+    version = _server_version(settings)
+    click.echo(
+        f"embedded PostgreSQL: running (pid {current.pid}), {version}, reachable; data in {current.data_dir}"
+    )
+
+
+def _server_version(settings: Settings) -> str:
+    """The server's version after a real round trip (SELECT 1); a UserError when it cannot be reached."""
+    from sqlalchemy import text
+
+    with database(settings, migrate=False) as engine, engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        version = str(connection.execute(text("SHOW server_version")).scalar_one())
+    return f"PostgreSQL {version.split()[0]}"
