@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "model": "dreamseed.cli.model:model",
     "serve": "dreamseed.cli.serve:serve",
     "evaluate": "dreamseed.cli.evaluate:evaluate",
+    "cat": "dreamseed.cli.cat:cat",
 }
 
 
