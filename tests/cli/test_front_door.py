@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -171,4 +172,21 @@ def test_a_wrong_password_gives_one_line() -> None:
     assert database_problem(error) == (
         'cannot reach the database: password authentication failed for user "app"; '
         "check the user name and password in DATABASE_URL, then retry."
+    )
+
+
+def test_serve_on_a_port_in_use_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", CLOSED_PORT_URL)  # never reached: the port is checked first
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke("serve", "--port", str(port))
+    assert_clean_failure(result, f"port {port} on 127.0.0.1 is already in use", "--port")
+
+
+def test_serve_on_an_address_of_another_machine_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", CLOSED_PORT_URL)
+    assert_clean_failure(
+        invoke("serve", "--host", "203.0.113.7", "--port", "8000"), "cannot listen on 203.0.113.7"
     )

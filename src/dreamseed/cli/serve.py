@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+
 import click
 
-from dreamseed.cli.context import database, friendly_errors, load_settings
+from dreamseed.cli.context import UserError, database, friendly_errors, load_settings
 
 
 @click.command()
@@ -33,6 +36,31 @@ def serve(host: str, port: int, log_level: str) -> None:
     from dreamseed.api.app import create_app
 
     settings = load_settings()
+    _check_can_listen(host, port)
     with database(settings) as engine:
         click.echo(f"dreamseed serve: http://{host}:{port} (docs at /docs)", err=True)
         uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=log_level)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """A UserError, before anything starts, when (host, port) cannot be bound (in use, or no such address)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise UserError(
+            f"cannot listen on --host {host}: {error.strerror}; give an address of this machine"
+        ) from None
+    family, kind, protocol, _, address = infos[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise UserError(
+                    f"port {port} on {host} is already in use by another process; stop it or choose another "
+                    "port with --port"
+                ) from None
+            raise UserError(
+                f"cannot listen on {host}:{port}: {error.strerror}; check --host and --port"
+            ) from None
