@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -51,3 +53,22 @@ def test_unreachable_database_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -
     assert result.exit_code == 1
     assert "cannot reach the database" in result.output
     assert "DATABASE_URL" in result.output
+
+
+def test_config_shows_help_provenance_and_effective_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REPORT_DIR", raising=False)
+    monkeypatch.setenv("DREAMSEED_HOME", str(tmp_path))
+    monkeypatch.setenv("KPI_LOOKBACK_DAYS", "21")
+    output = CliRunner().invoke(cli, ["config"]).output
+    lines = output.splitlines()
+    assert f"DREAMSEED_HOME = {tmp_path} (from the environment)" in lines
+    assert "KPI_LOOKBACK_DAYS = 21 (from the environment)" in lines
+    assert "MIRT_MODEL = 2PL (default)" in lines
+    report_dir = next(line for line in lines if line.startswith("REPORT_DIR = "))
+    assert f"{tmp_path} (default: DREAMSEED_HOME; reports go to {tmp_path / 'reports'})" in report_dir
+    assert f"unset (default: the embedded server, data in {tmp_path / 'pgdata'})" in output
+    help_line = lines[lines.index("MIRT_MODEL = 2PL (default)") + 1]
+    assert help_line.strip() == "mirt-calibrate: IRT model (1PL, 2PL or 3PL)."
