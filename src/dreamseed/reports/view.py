@@ -215,16 +215,48 @@ def daily_view(data: ReportData, labels: Mapping[str, str]) -> DailyView:
 
 
 def goal_view(data: ReportData, labels: Mapping[str, str]) -> GoalView | None:
+    """The goal's lines; once its target date is within the report (as of ``last_day``), the outcome
+    ("reached" / "missed") replaces the probability of reaching it."""
     goal, na = data.goal, labels["na"]
     if goal is None:
         return None
-    probability = goal.probability if summaries.finite(goal.probability) is not None else data.kpis.P
+    outcome = goal_outcome(data)
+    if outcome is not None:
+        chance = labels[f"goal_{outcome}"]
+    else:
+        probability = goal.probability if summaries.finite(goal.probability) is not None else data.kpis.P
+        chance = na if goal_is_past(data) else formatting.percent_text(probability, na)
     return GoalView(
         topic=goal.topic or na,
         target=formatting.theta_text(goal.target_level, na),
         date=formatting.date_text(goal.target_date, na),
-        probability=formatting.percent_text(probability, na),
+        probability=chance,
     )
+
+
+def goal_is_past(data: ReportData) -> bool:
+    """True when the goal's target date is on or before the report's last day."""
+    return (
+        data.goal is not None and data.goal.target_date is not None and data.goal.target_date <= data.last_day
+    )
+
+
+def goal_outcome(data: ReportData) -> str | None:
+    """ "reached" or "missed" for a goal whose date has passed; None while it is ahead or undecidable.
+
+    The level at the deadline is the latest θ estimate on or before the target date (else the current
+    θ); reached when it is at least the target level.
+    """
+    goal = data.goal
+    level = summaries.finite(goal.target_level) if goal is not None else None
+    if goal is None or goal.target_date is None or level is None or not goal_is_past(data):
+        return None
+    deadline = goal.target_date
+    before = [point for point in data.theta_history if point.date <= deadline]
+    theta = summaries.finite(max(before, key=lambda point: point.date).theta if before else data.theta)
+    if theta is None:
+        return None
+    return "reached" if theta >= level else "missed"
 
 
 def churn_view(data: ReportData, labels: Mapping[str, str]) -> ChurnView:
