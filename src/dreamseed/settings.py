@@ -8,6 +8,7 @@ environment at import time.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -197,6 +198,21 @@ class Settings(BaseSettings):
         validation_alias=_env("API_MAX_BODY_BYTES"),
         description="`dreamseed serve`: largest request body accepted (bytes); larger ones get 413. "
         "A calibrate request takes about 100 bytes per observation.",
+    )
+
+    # -- ingestion ---------------------------------------------------------------------------
+    ingest_min_date: date = Field(
+        date(2000, 1, 1),
+        validation_alias=_env("INGEST_MIN_DATE"),
+        description="dreamseed ingest and the ingestion endpoint: records with a time (created_at, "
+        "updated_at, target_date) before this date (YYYY-MM-DD) are quarantined as implausible.",
+    )
+    ingest_max_future_days: int = Field(
+        2,
+        ge=0,
+        validation_alias=_env("INGEST_MAX_FUTURE_DAYS"),
+        description="dreamseed ingest and the ingestion endpoint: records timed more than this many "
+        "days after now are quarantined as implausible (goal target dates may be up to 20 years ahead).",
     )
 
     # -- detect-inactivity -------------------------------------------------------------------

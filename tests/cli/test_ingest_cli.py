@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, text
 
@@ -113,25 +115,6 @@ def test_bad_rows_are_reported_counted_and_kept(
     assert lines_kept == [2, 3, 4, 5, 6, 7]
 
 
-def test_a_failed_load_leaves_nothing_behind(cli_env: dict[str, str], engine: Engine, tmp_path: Path) -> None:
-    # The session_id is valid JSON but an exam_id too large for integer makes the upsert fail in SQL.
-    lines = [
-        exam_line("s1", "u1", "2026-11-01T10:00:00Z", [GOOD_Q]),
-        json.dumps(
-            {
-                "session_id": "s2",
-                "user_id": "u2",
-                "exam_id": 10**12,
-                "result_json": {"questions": []},
-                "created_at": "2026-11-01T10:00:00Z",
-            }
-        ),
-    ]
-    result = CliRunner().invoke(cli, ["ingest", "exam-results", str(write(tmp_path / "x.jsonl", lines))])
-    assert result.exit_code != 0
-    assert counts(engine) == (0, 0, 0)
-
-
 def test_questions_and_goals_load_with_meta_and_rejections(
     cli_env: dict[str, str], engine: Engine, tmp_path: Path
 ) -> None:
@@ -178,3 +161,131 @@ def test_a_csv_with_the_wrong_header_is_refused_before_loading(
     assert result.exit_code == 1
     assert "items.csv has no column id; expected the header id,topic_id" in result.output
     assert counts(engine) == (0, 0, 0)
+
+
+def _with(**changes: object) -> str:
+    record = json.loads(exam_line("bad", "u-bad", "2026-11-01T10:00:00Z", [GOOD_Q]))
+    record.update(changes)
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _question_with(**changes: object) -> str:
+    return _with(result_json={"questions": [dict(GOOD_Q, **changes)]})
+
+
+TEN_DAYS_AHEAD = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
+
+# One line of each kind that used to abort the whole load (or was loaded wrongly), and the reason
+# it is now quarantined with. Lines are bytes: some are not valid UTF-8 or hold raw NUL bytes.
+BAD_LINES: dict[str, tuple[bytes, str]] = {
+    "time_spent_sec NaN": (
+        _question_with(time_spent_sec=0).replace('"time_spent_sec": 0', '"time_spent_sec": NaN').encode(),
+        "non-finite number (nan) at $.result_json.questions[0].time_spent_sec",
+    ),
+    "1 MB user_id": (_with(user_id="u" * 1_000_000).encode(), "user_id is longer than 256 characters"),
+    "NUL escape in user_id": (_with(user_id="u\x00x").encode(), "user_id contains a NUL character"),
+    "NUL escape in a topic": (
+        _question_with(topic="alg\x00ebra").encode(),
+        "text at $.result_json.questions[0].topic contains a NUL character",
+    ),
+    "raw NUL byte": (_with(user_id="u-nul").replace("u-nul", "u\x00nul").encode(), "unparsable JSON"),
+    "lone surrogate": (
+        _with(user_id="SURROGATE").replace("SURROGATE", "\\ud800").encode(),
+        "user_id contains an unpaired surrogate",
+    ),
+    "exam_id 2^63": (_with(exam_id=2**63).encode(), "exam_id is out of range for a 32-bit integer"),
+    "exam_id 1e400": (
+        _with(exam_id=0).replace('"exam_id": 0', '"exam_id": 1e400').encode(),
+        "exam_id is not",
+    ),
+    "invalid UTF-8": (
+        _with(user_id="u-utf").encode().replace(b"u-utf", b"u\xff\xfe"),
+        "line is not valid UTF-8",
+    ),
+    "year 1": (
+        _with(created_at="0001-01-01T00:00:00Z", updated_at=None).encode(),
+        "created_at 0001-01-01T00:00:00+00:00 is outside the plausible window",
+    ),
+    "year 9999": (
+        _with(updated_at="9999-12-31T00:00:00Z").encode(),
+        "updated_at 9999-12-31T00:00:00+00:00 is outside the plausible window",
+    ),
+    "ten days ahead": (
+        _with(updated_at=f"{TEN_DAYS_AHEAD}T00:00:00Z").encode(),
+        f"updated_at {TEN_DAYS_AHEAD}",
+    ),
+    "too long topic": (_question_with(topic="t" * 300).encode(), "question 1: topic longer than 256"),
+    "hints beyond int4": (_question_with(used_hints=2**40).encode(), "question 1: used_hints out of range"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_LINES))
+def test_a_bad_line_is_quarantined_and_the_others_load(
+    kind: str, cli_env: dict[str, str], engine: Engine, tmp_path: Path
+) -> None:
+    bad, reason = BAD_LINES[kind]
+    good = [exam_line(f"s{n}", f"u{n}", "2026-11-01T10:00:00Z", [GOOD_Q]).encode() for n in (1, 3)]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join([good[0], bad, good[1]]) + b"\n")
+    result = CliRunner().invoke(cli, ["ingest", "exam-results", str(path)])
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output
+    assert f"line 2: {reason}" in result.output
+    question_level = reason.startswith("question ")
+    assert counts(engine) == (3 if question_level else 2, 2, 1)
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT line_no, kind, reason FROM ingest_quarantine")).one()
+    assert kept.line_no == 2
+    assert kept.kind == ("question" if question_level else "exam_result")
+    assert reason.removeprefix("question 1: ") in kept.reason
+
+
+def test_a_byte_order_mark_is_dropped(cli_env: dict[str, str], engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    lines = [exam_line(f"s{n}", f"u{n}", "2026-11-01T10:00:00Z", [GOOD_Q]) for n in range(2)]
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())
+    result = CliRunner().invoke(cli, ["ingest", "exam-results", str(path)])
+    assert result.exit_code == 0, result.output
+    assert counts(engine) == (2, 2, 0)
+
+
+def test_the_plausible_window_is_a_setting(
+    cli_env: dict[str, str], engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INGEST_MIN_DATE", "2026-11-02")
+    path = write(tmp_path / "old.jsonl", [exam_line("s1", "u1", "2026-11-01T10:00:00Z", [GOOD_Q])])
+    result = CliRunner().invoke(cli, ["ingest", "exam-results", str(path)])
+    assert result.exit_code == 3
+    assert "line 1: created_at 2026-11-01T09:00:00+00:00 is outside the plausible window 2026-11-02" in (
+        result.output
+    )
+
+
+def test_a_csv_given_as_exam_results_is_refused_in_one_line(
+    cli_env: dict[str, str], engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "questions.csv"
+    path.write_text(
+        "id,topic_id,difficulty,content,a,b,c,tags\n" + "1,algebra,,,,,,\n" * 480, encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["ingest", "exam-results", str(path)])
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1
+    assert "questions.csv is not a JSON Lines file of exam results" in message
+    assert "dreamseed ingest questions" in message
+    assert counts(engine) == (0, 0, 0)
+
+
+def test_a_jsonl_given_as_questions_is_refused_with_a_short_echo(
+    cli_env: dict[str, str], engine: Engine, tmp_path: Path
+) -> None:
+    long_line = exam_line("s1", "u1", "2026-11-01T10:00:00Z", [GOOD_Q] * 20)
+    assert len(long_line) > 2000
+    result = CliRunner().invoke(cli, ["ingest", "questions", str(write(tmp_path / "er.jsonl", [long_line]))])
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1
+    assert len(message) < 400
+    assert "er.jsonl looks like JSON Lines" in message
+    assert "dreamseed ingest exam-results" in message

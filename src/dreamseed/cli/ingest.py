@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -16,9 +17,14 @@ from dreamseed.ingest.files import (
     CsvLayout,
     MissingColumns,
     csv_records,
+    current_window,
+    echo,
     exam_result_records,
+    exam_results_kind_problem,
 )
+from dreamseed.ingest.limits import DateWindow
 from dreamseed.ingest.records import Rejected, check_goal, check_question
+from dreamseed.settings import Settings
 from dreamseed.storage.ingest import IngestSummary
 
 EXIT_REJECTED = 3
@@ -28,7 +34,7 @@ SHOW_REJECTIONS = 20
 _EPILOG = (
     "Exit status: 0 when every record loaded; 3 when some records were rejected (the good ones are "
     "loaded; every rejected one is kept in the ingest_quarantine table with its line number and "
-    "reason); 1 when nothing could be loaded. A file is loaded in one transaction: if the command "
+    "reason); 1 when nothing could be loaded (e.g. the file is of another kind). A file is loaded in one transaction: if the command "
     "is interrupted, nothing from that file is kept."
 )
 
@@ -50,8 +56,13 @@ def exam_results(path: Path) -> None:
     """
     from dreamseed.storage.ingest import load_exam_results
 
-    with database(load_settings()) as engine, byte_progress(path, "exam results") as lines:
-        summary = load_exam_results(engine, exam_result_records(lines), path.name)
+    problem = exam_results_kind_problem(path)
+    if problem is not None:
+        raise UserError(problem)
+    settings = load_settings()
+    window = _window(settings)
+    with database(settings) as engine, byte_progress(path, "exam results") as lines:
+        summary = load_exam_results(engine, exam_result_records(lines, window), path.name)
     _report(summary, "lines")
 
 
@@ -79,9 +90,15 @@ def goals(path: Path) -> None:
     """
     from dreamseed.storage.ingest import load_goals
 
-    with database(load_settings()) as engine:
-        summary = load_goals(engine, _checked(path, check_goal, GOALS_CSV), path.name)
+    settings = load_settings()
+    check = functools.partial(check_goal, window=_window(settings))
+    with database(settings) as engine:
+        summary = load_goals(engine, _checked(path, check, GOALS_CSV), path.name)
     _report(summary, "rows")
+
+
+def _window(settings: Settings) -> DateWindow:
+    return current_window(settings.ingest_min_date, settings.ingest_max_future_days)
 
 
 def _checked(
@@ -109,7 +126,7 @@ def _report(summary: IngestSummary, unit: str) -> None:
         f"rejected {len(summary.rejected)} record(s){detail}; kept in table ingest_quarantine:", err=True
     )
     for rejected in summary.rejected[:SHOW_REJECTIONS]:
-        click.echo(f"  line {rejected.line_no}: {rejected.reason}", err=True)
+        click.echo(f"  line {rejected.line_no}: {echo(rejected.reason, 200)}", err=True)
     if len(summary.rejected) > SHOW_REJECTIONS:
         click.echo(f"  … and {len(summary.rejected) - SHOW_REJECTIONS} more", err=True)
     raise SystemExit(EXIT_REJECTED)

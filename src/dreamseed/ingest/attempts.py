@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from dreamseed.ingest.limits import INT4_MAX, MAX_TOPIC_LENGTH
+
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _MISSING = object()
 MAX_SECONDS = 86400
@@ -87,6 +89,11 @@ def question_problem(question: Any) -> str | None:
         return "non-numeric used_hints"
     if isinstance(hints, int | float) and not isinstance(hints, bool) and hints < 0:
         return "negative used_hints"
+    if isinstance(hints, int | float) and not isinstance(hints, bool) and hints >= INT4_MAX:
+        return "used_hints out of range"
+    topic = _as_text(question.get("topic"))
+    if topic is not None and len(topic) > MAX_TOPIC_LENGTH:
+        return f"topic longer than {MAX_TOPIC_LENGTH} characters"
     return None
 
 
@@ -114,8 +121,8 @@ def attempt_or_problem(question: Any) -> AttemptValues | str:
             )
             and type(correct) is bool
             and type(hints) is int
-            and hints >= 0
-            and (topic is None or type(topic) is str)
+            and 0 <= hints < INT4_MAX
+            and (topic is None or (type(topic) is str and len(topic) <= MAX_TOPIC_LENGTH))
         ):
             milliseconds = _milliseconds(seconds)
             if milliseconds is not None:

@@ -1,9 +1,10 @@
-"""Line-level checks of platform exports.
+"""Line-level checks of exam results: one validator for the file path and the HTTP path.
 
-Each checker takes one raw record and returns either the row to load or the reason it is rejected.
-Question-level checks (numeric question id, boolean correctness, non-negative time) happen in the
-database, in the same trigger that serves rows the platform writes directly (see migration 0001),
-so both paths share one definition of a malformed question.
+`check_exam_result` takes one JSONL line, `check_exam_document` an already parsed record (what the
+API receives); both return the row to load or the reason it is rejected, and never raise. Every
+value PostgreSQL would refuse is caught here (see `dreamseed.ingest.limits`). Question-level checks
+(numeric question id, boolean correctness, non-negative time) follow the database trigger that
+serves rows the platform writes directly (migration 0001), see `dreamseed.ingest.attempts`.
 """
 
 from __future__ import annotations
@@ -12,20 +13,37 @@ import contextlib
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from dreamseed.ingest.limits import (
+    MAX_ID_LENGTH,
+    MAX_SHORT_TEXT_LENGTH,
+    DateWindow,
+    int4_problem,
+    json_problem,
+    parse_timestamp,
+    text_problem,
+    timestamp_problem,
+    undecoded_problem,
+)
+from dreamseed.ingest.rejected import Rejected
+from dreamseed.ingest.table_rows import GoalRow, QuestionRow, check_goal, check_question
 
-@dataclass(frozen=True)
-class Rejected:
-    """A record that was not loaded: where it was, why, and its raw text."""
-
-    line_no: int
-    reason: str
-    raw: str
-    session_id: str | None = None
+__all__ = [
+    "ExamResultRow",
+    "GoalRow",
+    "QuestionRow",
+    "Rejected",
+    "check_exam_document",
+    "check_exam_result",
+    "check_goal",
+    "check_question",
+    "parse_json",
+    "parse_timestamp",
+]
 
 
 @dataclass(frozen=True)
@@ -49,68 +67,122 @@ def _identifier(value: Any) -> str | None:
     return None
 
 
-def parse_timestamp(value: Any) -> datetime | None:
-    """An ISO-8601 timestamp; naive values are taken as UTC. None when absent or invalid."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _document_problem(document: dict[str, Any]) -> str | None:
-    if _identifier(document.get("session_id")) is None:
-        return "missing session_id"
-    if _identifier(document.get("user_id")) is None:
-        return "missing user_id"
+def parse_json(line: str) -> Any:
+    """The JSON value of a line; raises ValueError with a short reason when it is not JSON."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # the standard parser accepts what orjson refuses (e.g. integers beyond 64 bits) and explains errors
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"unparsable JSON: {error.msg} (column {error.colno})") from None
+    except RecursionError:
+        raise ValueError("unparsable JSON: nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise ValueError(f"unparsable JSON: {str(error)[:100]}") from None
+
+
+def _identifier_problem(document: dict[str, Any], key: str) -> str | None:
+    identifier = _identifier(document.get(key))
+    if identifier is None:
+        return f"missing {key}"
+    return text_problem(identifier, key, MAX_ID_LENGTH)
+
+
+def _integer_problem(document: dict[str, Any], key: str) -> str | None:
+    value = document.get(key)
+    if value is None:
+        return None
+    if not _is_integer(value):
+        return f"{key} is not an integer"
+    return int4_problem(value, key)
+
+
+def _time_problem(document: dict[str, Any], window: DateWindow) -> str | None:
+    stamps = {key: document.get(key) for key in ("created_at", "updated_at")}
+    if all(stamp is None for stamp in stamps.values()):
+        return "missing created_at and updated_at"
+    for key, stamp in stamps.items():
+        if stamp is None:
+            continue
+        parsed = parse_timestamp(stamp)
+        if parsed is None:
+            return "created_at/updated_at is not an ISO-8601 timestamp"
+        problem = timestamp_problem(parsed, key, window)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _document_problem(document: dict[str, Any], window: DateWindow) -> str | None:
+    for key in ("session_id", "user_id"):
+        if problem := _identifier_problem(document, key):
+            return problem
     result = document.get("result_json")
     if not isinstance(result, dict):
         return "result_json is not a JSON object"
     if not isinstance(result.get("questions"), list):
         return "result_json.questions is not a list"
-    exam_id = document.get("exam_id")
-    if exam_id is not None and not (isinstance(exam_id, int) and not isinstance(exam_id, bool)):
-        return "exam_id is not an integer"
-    stamps = [document.get("created_at"), document.get("updated_at")]
-    if all(stamp is None for stamp in stamps):
-        return "missing created_at and updated_at"
-    if any(stamp is not None and parse_timestamp(stamp) is None for stamp in stamps):
-        return "created_at/updated_at is not an ISO-8601 timestamp"
+    if problem := _integer_problem(document, "exam_id"):
+        return problem
+    if problem := _time_problem(document, window):
+        return problem
     for key in ("score_raw", "score_scaled", "standard_error", "percentile"):
         if document.get(key) is not None and not _is_number(document[key]):
             return f"{key} is not a number"
-    org_id = document.get("org_id")
-    if org_id is not None and not (isinstance(org_id, int) and not isinstance(org_id, bool)):
-        return "org_id is not an integer"
-    if document.get("status") is not None and not isinstance(document["status"], str):
+    if problem := _integer_problem(document, "org_id"):
+        return problem
+    status = document.get("status")
+    if status is not None and not isinstance(status, str):
         return "status is not a string"
-    return None
+    if status is not None and (problem := text_problem(status, "status", MAX_SHORT_TEXT_LENGTH)):
+        return problem
+    return json_problem(document)
 
 
-def check_exam_result(line_no: int, line: str) -> ExamResultRow | Rejected:
-    """One JSONL line of exam results: the row to load, or why it is rejected."""
+def check_exam_result(line_no: int, line: str, window: DateWindow | None = None) -> ExamResultRow | Rejected:
+    """One JSONL line of exam results: the row to load, or why it is rejected.
+
+    `line` was decoded with `errors="surrogateescape"` (see `dreamseed.ingest.files`), so bytes
+    that are not UTF-8 show up here and reject the line.
+    """
+    if problem := undecoded_problem(line):
+        return Rejected(line_no, problem, line)
     try:
-        document = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        try:  # the standard parser accepts what orjson refuses (e.g. integers beyond 64 bits) and explains errors
-            document = json.loads(line)
-        except json.JSONDecodeError as error:
-            return Rejected(line_no, f"unparsable JSON: {error.msg} (column {error.colno})", line)
+        document = parse_json(line)
+    except ValueError as error:
+        return Rejected(line_no, str(error), line)
+    return check_exam_document(line_no, document, line, window)
+
+
+def check_exam_document(
+    line_no: int, document: Any, raw: str, window: DateWindow | None = None
+) -> ExamResultRow | Rejected:
+    """One parsed exam result (a JSONL line or a record posted to the API): the row, or why not.
+
+    `raw` is what is kept in the quarantine when the record is rejected.
+    """
     if not isinstance(document, dict):
-        return Rejected(line_no, "line is not a JSON object", line)
+        return Rejected(line_no, "line is not a JSON object", raw)
     if isinstance(document.get("result_json"), str):
         with contextlib.suppress(ValueError):
-            document["result_json"] = json.loads(document["result_json"])
-    problem = _document_problem(document)
+            document = {**document, "result_json": parse_json(document["result_json"])}
     session_id = _identifier(document.get("session_id"))
+    problem = _document_problem(document, window or DateWindow())
     if problem is not None:
-        return Rejected(line_no, problem, line, session_id)
+        kept_session = (
+            session_id if session_id and text_problem(session_id, "", MAX_ID_LENGTH) is None else None
+        )
+        return Rejected(line_no, problem, raw, kept_session)
     user_id = _identifier(document.get("user_id"))
     assert session_id is not None
     assert user_id is not None
@@ -121,97 +193,3 @@ def check_exam_result(line_no: int, line: str) -> ExamResultRow | Rejected:
     assert created_at is not None
     assert updated_at is not None
     return ExamResultRow(line_no, session_id, user_id, document, created_at, updated_at)
-
-
-@dataclass(frozen=True)
-class QuestionRow:
-    id: int
-    topic_id: str | None
-    difficulty: float | None
-    content: str | None
-    meta: str
-
-
-@dataclass(frozen=True)
-class GoalRow:
-    user_id: str
-    topic_id: str
-    target_level: float | None
-    priority: int
-    target_date: date | None
-    created_at: datetime | None
-
-
-def _optional_float(value: str | None, name: str) -> float | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name} is not a number: {value!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name} is not finite: {value!r}")
-    return number
-
-
-def _irt_meta(row: dict[str, str | None]) -> dict[str, Any] | None:
-    a = _optional_float(row.get("a"), "a")
-    b = _optional_float(row.get("b"), "b")
-    c = _optional_float(row.get("c"), "c")
-    if a is None and b is None and c is None:
-        return None
-    if b is None:
-        raise ValueError("item parameters need at least b")
-    if a is not None and a <= 0:
-        raise ValueError(f"a must be positive, got {a}")
-    if c is not None and not 0 <= c < 1:
-        raise ValueError(f"c must be in [0, 1), got {c}")
-    model = (row.get("model") or "").strip() or ("3PL" if c else "2PL")
-    return {
-        "a": 1.0 if a is None else a,
-        "b": b,
-        "c": c or 0.0,
-        "model": model,
-        "version": (row.get("version") or "").strip() or "import",
-    }
-
-
-def check_question(line_no: int, row: dict[str, str | None], raw: str) -> QuestionRow | Rejected:
-    """One CSV row of the item bank (id,topic_id,difficulty,content,a,b,c,tags[,model,version])."""
-    identifier = (row.get("id") or "").strip()
-    if not identifier.isdigit() or len(identifier) > 18:
-        return Rejected(line_no, f"question id is not a non-negative integer: {identifier!r}", raw)
-    try:
-        difficulty = _optional_float(row.get("difficulty"), "difficulty")
-        irt = _irt_meta(row)
-    except ValueError as error:
-        return Rejected(line_no, str(error), raw)
-    tags = [tag.strip() for tag in (row.get("tags") or "").split(";") if tag.strip()]
-    meta: dict[str, Any] = {"tags": tags}
-    if irt is not None:
-        meta["irt"] = irt
-    topic = (row.get("topic_id") or "").strip() or None
-    content = row.get("content") or None
-    return QuestionRow(int(identifier), topic, difficulty, content, json.dumps(meta))
-
-
-def check_goal(line_no: int, row: dict[str, str | None], raw: str) -> GoalRow | Rejected:
-    """One CSV row of goals (user_id,topic_id,target_level,priority,target_date,created_at)."""
-    user_id = (row.get("user_id") or "").strip()
-    if not user_id:
-        return Rejected(line_no, "missing user_id", raw)
-    try:
-        target = _optional_float(row.get("target_level"), "target_level")
-        priority_text = (row.get("priority") or "0").strip() or "0"
-        if not priority_text.lstrip("-").isdigit():
-            raise ValueError(f"priority is not an integer: {priority_text!r}")
-        target_date_text = (row.get("target_date") or "").strip()
-        target_date = date.fromisoformat(target_date_text) if target_date_text else None
-    except ValueError as error:
-        return Rejected(line_no, str(error), raw)
-    created_text = (row.get("created_at") or "").strip()
-    created_at = parse_timestamp(created_text)
-    if created_text and created_at is None:
-        return Rejected(line_no, "created_at is not an ISO-8601 timestamp", raw)
-    topic = (row.get("topic_id") or "").strip()
-    return GoalRow(user_id, topic, target, int(priority_text), target_date, created_at)
