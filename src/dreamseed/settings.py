@@ -193,11 +193,25 @@ class Settings(BaseSettings):
         description="Timeout in seconds of one remote IRT service call.",
     )
     api_max_body_bytes: int = Field(
-        256 * 1024 * 1024,
+        64 * 1024 * 1024,
         ge=1024,
         validation_alias=_env("API_MAX_BODY_BYTES"),
-        description="`dreamseed serve`: largest request body accepted (bytes); larger ones get 413. "
-        "A calibrate request takes about 100 bytes per observation.",
+        description="`dreamseed serve`: largest request body accepted (bytes) by endpoints without "
+        "their own limit below (ingestion); larger ones get 413 before they are read.",
+    )
+    api_max_calibrate_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        validation_alias=_env("API_MAX_CALIBRATE_BYTES"),
+        description="`dreamseed serve`: largest `POST /irt/calibrate` body (bytes; 413 beyond). "
+        "10^6 observations take about 30-60 MB.",
+    )
+    api_max_small_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        validation_alias=_env("API_MAX_SMALL_BODY_BYTES"),
+        description="`dreamseed serve`: largest body of `POST /irt/score` and of the online θ update "
+        "(bytes; 413 beyond).",
     )
 
     # -- ingestion ---------------------------------------------------------------------------

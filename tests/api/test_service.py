@@ -120,14 +120,15 @@ def test_invalid_json_gets_422(base_url: str) -> None:
     assert answer.status_code == 422
 
 
-def test_update_theta_needs_a_user_id(base_url: str) -> None:
-    answer = httpx.post(base_url + "/api/seedtest/analysis/irt/update-theta", json={"session_id": "s"})
-    assert answer.status_code == 422
+@pytest.mark.parametrize("body", [{"session_id": "s"}, {"user_id": ""}, {"user_id": "  "}, {"user_id": None}])
+def test_update_theta_needs_a_user_id_400_as_the_original(base_url: str, body: dict) -> None:
+    answer = httpx.post(base_url + "/api/seedtest/analysis/irt/update-theta", json=body)
+    assert answer.status_code == 400
     assert "user_id" in answer.json()["error"]
 
 
 def test_too_large_bodies_are_refused(settings: Settings, engine: Engine) -> None:
-    small = settings.model_copy(update={"api_max_body_bytes": 2048})
+    small = settings.model_copy(update={"api_max_calibrate_bytes": 2048})
     with serving(create_app(small, engine)) as url:
         declared = httpx.post(url + "/irt/calibrate", json={"responses": [[1, 0]] * 1000})
         assert declared.status_code == 413

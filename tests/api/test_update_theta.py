@@ -192,3 +192,27 @@ def test_concurrent_updates_all_succeed(base_url: str, learners: Engine) -> None
     assert len(history(learners, "u1")) + len(history(learners, "u2")) == 24
     metrics = httpx.get(base_url + "/metrics").text
     assert 'dreamseed_theta_updates_total{status="ok"} 24.0' in metrics
+
+
+@pytest.mark.parametrize("version", ["v1' OR '1'='1", "v9"])
+def test_an_unknown_version_is_404_and_writes_nothing(base_url: str, learners: Engine, version: str) -> None:
+    put_items(learners)
+    answer = httpx.post(base_url + PATH, json={"user_id": "u1", "version": version})
+    assert answer.status_code == 404
+    assert "version" in answer.json()["error"]
+    assert history(learners, "u1") == []
+    with learners.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM mirt_ability")).scalar_one() == 0
+
+
+def test_question_meta_items_of_another_version_are_not_used(base_url: str, learners: Engine) -> None:
+    with learners.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO question (id, meta) SELECT i, jsonb_build_object('irt', jsonb_build_object("
+                "'a', 1.2, 'b', 0.0, 'c', 0.2, 'model', '3PL', 'version', 'v0')) FROM generate_series(100, 139) i"
+            )
+        )
+    assert httpx.post(base_url + PATH, json={"user_id": "u1"}).json()["status"] == "noop"
+    answer = httpx.post(base_url + PATH, json={"user_id": "u1", "version": "v0"}).json()
+    assert (answer["status"], answer["model"]) == ("ok", "3PL")

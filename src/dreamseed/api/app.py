@@ -3,6 +3,8 @@
 `dreamseed serve` calls the factory; `uvicorn --factory dreamseed.api.app:create_app` works too
 (settings from the environment, the engine created at startup and disposed at shutdown).
 Errors answer ``{"error": message}`` (validation errors add ``detail`` with each field's location).
+``RequestGuard`` checks the bearer token and each endpoint's body size limit before any of the body
+is read; `/docs` and `/redoc` are served from the installed package's assets (no CDN).
 """
 
 from __future__ import annotations
@@ -19,16 +21,38 @@ from starlette.exceptions import HTTPException
 
 from dreamseed import __version__
 from dreamseed.api.deps import ServiceState
+from dreamseed.api.docs_pages import OAUTH2_REDIRECT, STATIC_PREFIX, add_docs_pages
 from dreamseed.api.item_bank import ItemBankCache
 from dreamseed.api.metrics import ServiceMetrics
-from dreamseed.api.middleware import RequestMetrics
+from dreamseed.api.middleware import GuardPolicy, RequestGuard, RequestMetrics
+from dreamseed.api.openapi import add_request_schemas
 from dreamseed.api.routes import analysis, health, ingest, irt, metrics
+from dreamseed.api.schemas import CalibrateRequest, ScoreRequest, UpdateThetaRequest
 from dreamseed.settings import Settings
 from dreamseed.storage import irt_service
 
 DESCRIPTION = """IRT calibration and scoring compatible with the original R Plumber service, the
 online θ update at session end, ingestion of exam results, health and Prometheus metrics. When R_IRT_INTERNAL_TOKEN is set,
-every endpoint except /healthz, /health and these docs needs `Authorization: Bearer <token>`."""
+every endpoint except /healthz, /health and these docs needs `Authorization: Bearer <token>`
+(checked before the body is read). Bodies larger than the endpoint's limit get 413."""
+PUBLIC_PATHS = frozenset({"/healthz", "/health", "/openapi.json", "/docs", OAUTH2_REDIRECT, "/redoc"})
+
+
+def guard_policy(settings: Settings) -> GuardPolicy:
+    """The token and the body size limit of each endpoint, from the settings."""
+    secret = settings.r_irt_internal_token.get_secret_value() if settings.r_irt_internal_token else ""
+    small = settings.api_max_small_body_bytes
+    return GuardPolicy(
+        token=secret or None,
+        public_paths=PUBLIC_PATHS,
+        public_prefixes=(STATIC_PREFIX + "/",),
+        body_limits={
+            "/irt/calibrate": settings.api_max_calibrate_bytes,
+            "/irt/score": small,
+            "/api/seedtest/analysis/irt/update-theta": small,
+        },
+        default_body_limit=settings.api_max_body_bytes,
+    )
 
 
 def create_app(
@@ -47,7 +71,7 @@ def create_app(
         database = engine_from_settings(settings) if engine is None else engine
         collector = _job_status_collector(database)
         service_metrics.registry.register(collector)
-        banks = ItemBankCache(item_bank_check_secs)
+        banks = ItemBankCache(item_bank_check_secs, default_version=settings.mirt_version)
         app.state.service = ServiceState(settings, database, banks, service_metrics, owned)
         try:
             yield
@@ -61,11 +85,15 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.api_max_body_bytes,
+        docs_url=None,
+        redoc_url=None,
     )
-    app.add_middleware(RequestMetrics, metrics=service_metrics)
+    app.add_middleware(RequestGuard, policy=guard_policy(settings))
+    app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: counts 401 and 413 too
     for router in (health.router, irt.router, analysis.router, ingest.router, metrics.router):
         app.include_router(router)
+    add_docs_pages(app)
+    add_request_schemas(app, [CalibrateRequest, ScoreRequest, UpdateThetaRequest])
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _internal_error)

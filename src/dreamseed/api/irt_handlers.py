@@ -4,7 +4,9 @@ Calibrate: anchors with ``fixed`` (the default) are held at their values (fixed-
 calibration: θ lands on their scale). Anchors with ``fixed: false`` are a linking reference: with
 no fixed anchor and at least 2 of them among the data's items, the run is moved onto their scale by
 mean/sigma linking, as the original R service did (``linking_constants`` applied); with fixed
-anchors, the constants are only reported. Repeated answers of one person to one item count as
+anchors, the constants are only reported. An anchor sent without parameters (no ``b``, e.g. a
+question tagged anchor with nothing stored) is never held at invented values: it is calibrated
+freely and listed in ``fit_meta.anchors_without_params`` (its item says so in ``status``). Repeated answers of one person to one item count as
 separate observations (the R service rounded their mean).
 """
 
@@ -30,6 +32,12 @@ from dreamseed.irt import (
     transform_abilities,
     transform_items,
 )
+
+FREE_ANCHOR = "free: anchor had no parameters"
+
+
+class NotComputable(ValueError):
+    """The request is well formed but its numbers give no finite estimate (answered 422)."""
 
 
 def responses_of(request: CalibrateRequest) -> Responses:
@@ -57,13 +65,19 @@ def responses_of(request: CalibrateRequest) -> Responses:
 
 
 def _anchor_items(request: CalibrateRequest, fixed: bool) -> ItemParameters:
-    chosen = {a.item_id: a.params for a in request.anchors if a.fixed == fixed}
+    """The anchors with parameters (``b`` given; a defaults to 1, c to 0) that are ``fixed`` or not."""
+    chosen = {a.item_id: a.params for a in request.anchors if a.fixed == fixed and a.params.known}
     return ItemParameters.from_arrays(
         np.asarray(list(chosen), dtype=object),
-        [p.a for p in chosen.values()],
+        [1.0 if p.a is None else p.a for p in chosen.values()],
         [p.b for p in chosen.values()],
-        [p.c for p in chosen.values()],
+        [0.0 if p.c is None else p.c for p in chosen.values()],
     )
+
+
+def anchors_without_params(request: CalibrateRequest) -> list[str]:
+    """Anchors sent without parameters (tag-only): never held at invented values, calibrated freely."""
+    return sorted({a.item_id for a in request.anchors if not a.params.known})
 
 
 def priors_of(given: PriorsIn | None) -> Priors:
@@ -98,6 +112,8 @@ def calibrate_answer(request: CalibrateRequest, now: datetime | None = None) -> 
     summary = result.summary()
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
     is_fixed = set(held.item_id.tolist())
+    unknown = anchors_without_params(request)
+    free_anchors = set(unknown) - is_fixed
     return {
         "status": "ok",
         "fit_meta": {
@@ -110,6 +126,7 @@ def calibrate_answer(request: CalibrateRequest, now: datetime | None = None) -> 
                 "n_fixed": len(held),
             },
             "linking_constants": linking,
+            "anchors_without_params": unknown,
             "metrics": {
                 **{k: summary[k] for k in ("loglik", "log_posterior", "aic", "bic", "n_parameters")},
                 **{k: summary[k] for k in ("iterations", "converged")},
@@ -123,6 +140,7 @@ def calibrate_answer(request: CalibrateRequest, now: datetime | None = None) -> 
                 "params": {"a": row["a"], "b": row["b"], "c": row["c"]},
                 "se": {"a": row["se_a"], "b": row["se_b"], "c": row["se_c"]},
                 "fixed": row["item_id"] in is_fixed,
+                **({"status": FREE_ANCHOR} if str(row["item_id"]) in free_anchors else {}),
             }
             for row in items.to_records()
         ],
@@ -142,9 +160,16 @@ def score_answer(request: ScoreRequest) -> dict[str, Any]:
             [p.b for p in request.item_params],
             [p.c for p in request.item_params],
         )
-        scored = score(Responses.from_matrix(matrix, np.arange(n_rows), np.arange(width)), items, "EAP")
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as a non-finite θ below
+            scored = score(Responses.from_matrix(matrix, np.arange(n_rows), np.arange(width)), items, "EAP")
         rows = scored.user_id.astype(np.int64)
         theta[rows], se[rows] = scored.theta, scored.se
+    lost = np.flatnonzero(~(np.isfinite(theta) & np.isfinite(se)))
+    if len(lost):
+        raise NotComputable(
+            f"theta cannot be computed for rows {lost[:10].tolist()}: the item parameters overflow "
+            "(a·b and a·θ must be finite numbers)"
+        )
     users: list[str | None] = list(request.user_ids) if request.user_ids else [None] * n_rows
     return {
         "status": "ok",

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from dreamseed.irt import ItemParameters, OnlineScorer
-from dreamseed.storage import calibration, irt_service
+from dreamseed.storage import irt_service
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,17 +55,17 @@ def bank_from_frame(
     return ItemBank(OnlineScorer(items, "EAP", mean, sd), label, version, len(items), source, ())
 
 
-def load_bank(connection: Connection, version: str, model: str | None) -> ItemBank:
-    """Read the bank now: mirt_item_params, else the items with parameters in question.meta."""
+def load_bank(connection: Connection, version: str, model: str | None, default_version: str) -> ItemBank:
+    """Read the bank now: mirt_item_params, else the items with parameters of ``version`` in
+    question.meta (those without a version count as ``default_version``'s)."""
     stamp = irt_service.read_item_bank_stamp(connection, version)
     frame = irt_service.read_item_bank(connection, version, model)
     source = "mirt_item_params"
     if frame.empty and stamp[0] == 0:
-        meta = calibration.read_anchor_items(connection)
-        meta = meta[meta["b"].notna()].fillna({"a": 1.0, "c": 0.0})
+        meta = irt_service.read_question_bank(connection, version, version == default_version)
         if model is not None:
             meta = meta[meta["model"] == model]
-        frame, source = meta[["item_id", "model", "a", "b", "c"]], "question.meta"
+        frame, source = meta, "question.meta"
     population = irt_service.read_population(connection, version)
     bank = bank_from_frame(frame, version, model, population, source)
     return ItemBank(bank.scorer, bank.model, version, bank.n_items, bank.source, stamp)
@@ -75,8 +75,13 @@ class ItemBankCache:
     """Thread-safe cache of ``ItemBank`` per (version, model) with a change check every
     ``check_interval`` seconds (0: before every use)."""
 
-    def __init__(self, check_interval: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.check_interval = check_interval
+    def __init__(
+        self,
+        check_interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        default_version: str = "v1",
+    ) -> None:
+        self.check_interval, self.default_version = check_interval, default_version
         self._clock = clock
         self._lock = threading.Lock()
         self._banks: dict[tuple[str, str | None], tuple[ItemBank, float]] = {}
@@ -97,7 +102,7 @@ class ItemBankCache:
             ):
                 bank = cached[0]
             else:
-                bank = load_bank(connection, version, model)
+                bank = load_bank(connection, version, model, self.default_version)
             self._banks[key] = (bank, self._clock())
             return bank
 

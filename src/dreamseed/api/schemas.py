@@ -1,8 +1,9 @@
 """Request and response bodies: the original R Plumber contract, plus the online θ update.
 
-Ids may be sent as strings or numbers and are handled as text. Unknown fields are ignored (the
-original's clients send extras such as ``responded_at``), wrong types and values are rejected with a
-422 that names the field.
+Ids may be sent as strings or numbers and are handled as text. Text never holds NUL or an unpaired
+surrogate (PostgreSQL cannot store either): such values are rejected with a 422 like any other
+invalid value. Unknown fields are ignored (the original's clients send extras such as
+``responded_at``), wrong types and values are rejected with a 422 that names the field.
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 MODEL_ALIASES = {"RASCH": "1PL", "1PL": "1PL", "2PL": "2PL", "3PL": "3PL"}
 
@@ -25,11 +34,33 @@ def _id_text(value: Any) -> Any:
     return value
 
 
+def storable_text(value: str) -> str:
+    """``value`` unchanged, or ValueError when it holds NUL or an unpaired surrogate."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL (\\u0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must not contain unpaired surrogates") from None
+    return value
+
+
+def _optional_text(value: str | None) -> str | None:
+    return None if value is None else storable_text(value)
+
+
 def _model_name(value: Any) -> Any:
     return MODEL_ALIASES.get(value.strip().upper(), value) if isinstance(value, str) else value
 
 
-Id = Annotated[str, BeforeValidator(_id_text), Field(min_length=1, max_length=200)]
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL), AfterValidator(storable_text)]
+Id = Annotated[
+    str,
+    BeforeValidator(_id_text),
+    Field(min_length=1, max_length=200, pattern=NO_NUL),
+    AfterValidator(storable_text),
+]
 ModelName = Annotated[Literal["1PL", "2PL", "3PL"], BeforeValidator(_model_name)]
 Answer = Literal[0, 1] | None
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -43,7 +74,7 @@ class Observation(_Body):
     user_id: Id
     item_id: Id
     is_correct: StrictBool | Literal[0, 1]
-    responded_at: str | None = None
+    responded_at: Text | None = None
 
 
 class ItemValues(_Body):
@@ -54,10 +85,27 @@ class ItemValues(_Body):
     c: Finite = Field(0.0, ge=0, lt=1)
 
 
+class AnchorValues(_Body):
+    """An anchor's stored parameters; without ``b`` it has none (a tag-only anchor) and is calibrated
+    freely. ``a`` defaults to 1 and ``c`` to 0 when ``b`` is given."""
+
+    a: Finite | None = Field(None, gt=0)
+    b: Finite | None = None
+    c: Finite | None = Field(None, ge=0, lt=1)
+
+    @property
+    def known(self) -> bool:
+        return self.b is not None
+
+
 class Anchor(_Body):
     item_id: Id
-    params: ItemValues
-    fixed: bool = Field(True, description="Held at these values (else only a linking reference).")
+    params: AnchorValues = Field(default_factory=AnchorValues)
+    fixed: bool = Field(
+        True,
+        description="Held at these values (else only a linking reference). An anchor without `b` is "
+        "calibrated freely and listed in fit_meta.anchors_without_params.",
+    )
 
 
 class LogNormalIn(_Body):
@@ -119,6 +167,7 @@ class ItemOut(BaseModel):
     params: dict[str, float]
     se: dict[str, float]
     fixed: bool
+    status: str | None = Field(None, description='e.g. "free: anchor had no parameters".')
 
 
 class AbilityOut(BaseModel):
@@ -132,6 +181,9 @@ class FitMeta(BaseModel):
     model_spec: dict[str, Any]
     linking_constants: dict[str, Any] | None
     metrics: dict[str, Any]
+    anchors_without_params: list[str] = Field(
+        default_factory=list, description="Anchors sent without parameters: calibrated freely."
+    )
 
 
 class CalibrateResponse(BaseModel):
@@ -169,10 +221,17 @@ class ScoreResponse(BaseModel):
 
 class UpdateThetaRequest(_Body):
     user_id: Id
-    session_id: Annotated[str | None, BeforeValidator(_id_text)] = None
+    session_id: Annotated[
+        str | None,
+        BeforeValidator(_id_text),
+        Field(max_length=200, pattern=NO_NUL),
+        AfterValidator(_optional_text),
+    ] = None
     lookback_days: int = Field(30, ge=1, le=3650)
     model: ModelName | None = Field(None, description="Only items of this model (default: all).")
-    version: str | None = Field(None, min_length=1, description="Item version (default MIRT_VERSION).")
+    version: Text | None = Field(
+        None, min_length=1, max_length=200, description="Item version (default MIRT_VERSION); unknown: 404."
+    )
 
 
 class UpdateThetaResponse(BaseModel):

@@ -30,6 +30,45 @@ def read_item_bank(connection: Connection, version: str, model: str | None = Non
     )
 
 
+_META_NUMBER = (
+    "CASE WHEN jsonb_typeof(meta #> '{{irt,{key}}}') = 'number' THEN (meta #>> '{{irt,{key}}}')::float8 END"
+)
+
+
+def read_question_bank(connection: Connection, version: str, include_unversioned: bool) -> pd.DataFrame:
+    """Items with a numeric ``b`` in question.meta.irt whose ``version`` is ``version`` (or unset, when
+    ``include_unversioned``): the bank while no calibration of ``version`` has run.
+
+    Columns: item_id (int), model, a, b, c (float; a defaults to 1, c to 0)."""
+    return read_frame(
+        connection,
+        f"""
+        SELECT id AS item_id, meta #>> '{{irt,model}}' AS model,
+               COALESCE({_META_NUMBER.format(key="a")}, 1) AS a, {_META_NUMBER.format(key="b")} AS b,
+               COALESCE({_META_NUMBER.format(key="c")}, 0) AS c
+        FROM question
+        WHERE meta ? 'irt' AND jsonb_typeof(meta #> '{{irt,b}}') = 'number'
+              AND (meta #>> '{{irt,version}}' = :version
+                   OR (CAST(:unversioned AS boolean) AND meta #>> '{{irt,version}}' IS NULL))
+        ORDER BY id
+        """,
+        {"version": version, "unversioned": include_unversioned},
+    )
+
+
+def version_is_known(connection: Connection, version: str) -> bool:
+    """Whether any item parameters of ``version`` exist (mirt_item_params or question.meta.irt)."""
+    return bool(
+        connection.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM mirt_item_params WHERE version = :version) "
+                "OR EXISTS (SELECT 1 FROM question WHERE meta #>> '{irt,version}' = :version)"
+            ),
+            {"version": version},
+        ).scalar_one()
+    )
+
+
 def read_item_bank_stamp(connection: Connection, version: str) -> tuple[Any, ...]:
     """What changes whenever mirt_item_params of ``version`` changes: row count, latest fitted_at and
     the newest row version (xmin), e.g. when a date is re-run with the same fitted_at."""

@@ -45,7 +45,11 @@ async def healthz(service: Service) -> Health:
     return await _health(service)
 
 
-@router.get("/health", response_model_exclude_none=True)
+@router.get(
+    "/health",
+    response_model_exclude_none=True,
+    responses={503: {"model": Health, "description": "The database is unreachable."}},
+)
 async def health(service: Service, response: Response) -> Health:
     """Readiness: as /healthz, with status 503 while the database is unreachable."""
     answer = await _health(service)

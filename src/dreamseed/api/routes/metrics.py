@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from dreamseed.api.deps import Service, require_token
+from dreamseed.api.openapi import ERRORS
 
 router = APIRouter(tags=["metrics"], dependencies=[Depends(require_token)])
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={code: ERRORS[code] for code in (401, 403)},
+)
 def metrics(service: Service) -> Response:
     """Request counts and latency, online θ updates, item bank size, and the batch jobs' status."""
     for bank in service.item_banks.loaded():
