@@ -190,3 +190,32 @@ def test_serve_on_an_address_of_another_machine_gives_one_line(monkeypatch: pyte
     assert_clean_failure(
         invoke("serve", "--host", "203.0.113.7", "--port", "8000"), "cannot listen on 203.0.113.7"
     )
+
+
+@pytest.mark.parametrize(("variable", "value"), [("KPI_LOOKBACK_DAYS", "abc"), ("REPORT_LANG", "fr")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["config"],
+        ["db", "status"],
+        ["db", "url"],
+        ["runs"],
+        ["serve", "--port", "0"],
+        ["run", "all"],
+        ["run", "generate-weekly-report"],
+        ["backfill", "--from", "2026-01-01", "--to", "2026-01-02"],
+        ["irt", "export-responses", "--out", "{tmp}/x.csv"],
+    ],
+)
+def test_a_bad_setting_is_one_line_on_every_command_path(
+    command: list[str], variable: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+    result = invoke(*(part.replace("{tmp}", str(tmp_path)) for part in command))
+    assert_clean_failure(result, "invalid settings in the environment", variable, "fix or unset")
+
+
+def test_synth_into_a_path_it_cannot_create_is_one_line(tmp_path: Path) -> None:
+    blocker = write(tmp_path / "file", "not a directory")
+    result = invoke("synth", "--students", "5", "--weeks", "1", "--out", str(blocker / "out"))
+    assert_clean_failure(result, "cannot write to", "choose another --out")

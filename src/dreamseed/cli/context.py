@@ -31,7 +31,9 @@ def load_settings() -> Settings:
             f"{'/'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
             for problem in error.errors()
         )
-        raise UserError(f"invalid settings in the environment: {problems}") from None
+        raise UserError(
+            f"invalid settings in the environment: {problems}; fix or unset them (`dreamseed config --help`)"
+        ) from None
 
 
 @contextmanager
