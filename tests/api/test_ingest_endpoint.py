@@ -10,6 +10,8 @@ from tests.api.server import serving
 from tests.factories import at, exam_result, question
 
 from dreamseed.api.app import create_app
+from dreamseed.ingest.files import current_window
+from dreamseed.ingest.records import Rejected, check_exam_result
 from dreamseed.settings import Settings
 
 PATH = "/api/seedtest/exam-results"
@@ -52,3 +54,33 @@ def test_ingestion_needs_the_token_and_a_list(engine: Engine, settings: Settings
         )
     assert wrong_shape.status_code == 422
     assert "body" in wrong_shape.json()["error"]
+
+
+def test_the_api_applies_the_same_validator_as_the_file_path(engine: Engine, settings: Settings) -> None:
+    good = exam_result("s1", "u1", at("2026-11-10"), [question(5, True)])
+    huge_exam = good.replace('"s1"', '"s2"').replace('"exam_id": 1', '"exam_id": 1e400')
+    nan_time = good.replace('"s1"', '"s3"').replace('"time_spent_sec": 20.0', '"time_spent_sec": NaN')
+    year_one = good.replace('"s1"', '"s4"').replace("2026-11-10", "0001-01-01")
+    records = [good, huge_exam, nan_time, year_one]
+    body = ("[" + ",".join(records) + "]").encode()
+    with serving(create_app(settings, engine)) as base:
+        response = httpx.post(base + PATH, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    by_api = {(r["record"], r["reason"]) for r in response.json()["rejected"]}
+    window = current_window(settings.ingest_min_date, settings.ingest_max_future_days)
+    by_file = {
+        (r.line_no, r.reason)
+        for r in (check_exam_result(n, line, window) for n, line in enumerate(records, start=1))
+        if isinstance(r, Rejected)
+    }
+    assert by_api == by_file
+    assert {n for n, _ in by_api} == {2, 3, 4}
+    assert "exam_id is not an integer" in dict(by_api)[2]
+    assert "non-finite number (nan)" in dict(by_api)[3]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM exam_results")).scalar_one() == 1
+        assert (
+            connection.execute(text("SELECT count(*) FROM exam_results WHERE exam_id IS NULL")).scalar_one()
+            == 0
+        )
+        assert connection.execute(text("SELECT count(*) FROM ingest_quarantine")).scalar_one() == 3
