@@ -9,9 +9,20 @@ to REPORT_DIR (default DREAMSEED_HOME/reports) or, when S3_BUCKET is set, to tha
 ``reports/{user_id}/{week_start}/report.{html|pdf}``; report_artifacts gets one row per stored file
 (url = absolute file path, or s3://bucket/key). A file that cannot be stored after retries is not
 recorded and its user counts as failed (exit 1); after 50 failed reports in a row the rest are not
-attempted. The report_artifacts rows are written in one transaction after the files: a run killed
-midway leaves files without rows (the previous rows stay), and the next run overwrites both. A dry
-run reads and renders one sample in memory: no files, no rows.
+attempted. A dry run reads and renders one sample in memory: no files, no rows.
+
+Files and rows stay together. A file and a database row cannot share one transaction, so the run
+makes the window small and repairs what falls into it:
+
+- a chunk's report_artifacts rows are committed as soon as its files are stored (one short
+  transaction per chunk of at most 25 users, not one at the end): a run killed midway leaves
+  unrecorded only the files of the chunks in flight (a few per worker), not every file it wrote;
+- the next run of the week, when a run of that week failed or was abandoned, first removes the
+  week's files of its shard (every user's, --user or not: no other run of the shard can be writing,
+  it holds the lock) that no row records, temporary files of writes cut short included. Removed rather than recorded: such a file may hold one format without the other, or a
+  half-finished user, and the run renders every one of its users again anyway. So after a
+  finished run the week's files are exactly its report_artifacts rows. (A file a killed run
+  overwrote keeps its old row, with the old sha256, until the re-run rewrites both.)
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from dreamseed.jobs.command import main, parse_date
+from dreamseed.jobs.phases import checkpoint
 from dreamseed.jobs.report_inputs import WeeklyReportFrames, report_data_by_user
 from dreamseed.jobs.report_pool import (
     GIVE_UP_AFTER,
@@ -36,8 +48,9 @@ from dreamseed.jobs.report_pool import (
 from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
 from dreamseed.reports import ReportData, ReportRenderer
 from dreamseed.settings import Settings
+from dreamseed.storage import job_runs
 from dreamseed.storage import reports as report_storage
-from dreamseed.storage.objects import LocalDirectoryStore, ObjectStore, S3Store
+from dreamseed.storage.objects import LocalDirectoryStore, ObjectStore, S3Store, key_user
 
 FORMATS = ("html", "pdf")
 SHOWN_SUCCESSES = 5
@@ -103,15 +116,43 @@ def run(context: JobContext) -> JobResult:
         return _dry_run(context, renderer, next(reports), len(users), formats, week_start, len(missing))
     store = object_store(settings)
     log.info(f"Storing reports in {store.description}")
+    if job_runs.unfinished_run_between(
+        context.engine, JOB.name, week_start, week_start + timedelta(days=6), context.run_id
+    ):
+        _remove_unrecorded_files(context, store, population)
     render_settings = RenderSettings(store, formats, font_dirs(settings))
     workers = int(options.get("workers") or usable_cpus())
+
+    def record(batch: list[UserOutcome]) -> None:
+        with context.engine.begin() as connection:
+            report_storage.upsert_report_artifacts(
+                connection, week_start, _artifact_frame(batch, generated_at)
+            )
+        checkpoint("report-chunk")
+
     with progress_bar("Rendering reports", len(users)) as advance:
-        outcomes = render_and_store(reports, len(users), render_settings, workers, advance)
-    artifacts = _artifact_frame(outcomes, generated_at)
-    with context.engine.begin() as connection:
-        report_storage.upsert_report_artifacts(connection, week_start, artifacts)
+        outcomes = render_and_store(reports, len(users), render_settings, workers, advance, record=record)
     _log_outcomes(context, outcomes)
     return _result(outcomes, len(missing), week_start)
+
+
+def _remove_unrecorded_files(
+    context: JobContext, store: ObjectStore, population: report_storage.ReportPopulation
+) -> None:
+    """Delete the week's files of this run's shard that no report_artifacts row records."""
+    with context.engine.connect() as connection:
+        recorded = report_storage.read_artifact_urls(connection, population.week_start)
+    orphans = [
+        key
+        for key in store.week_keys(population.week_start)
+        if store.url(key) not in recorded and population.shard.contains(key_user(key))
+    ]
+    for key in orphans:
+        store.delete(key)
+    context.log.info(
+        f"A run of week {population.week_start} did not finish: removed {len(orphans)} report files "
+        "no report_artifacts row records"
+    )
 
 
 def _checked_renderer(settings: Settings, formats: tuple[str, ...]) -> ReportRenderer:

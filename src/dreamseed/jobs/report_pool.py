@@ -5,14 +5,29 @@ retried with backoff) and returns one `UserOutcome` per user; the parent builds 
 keeps a bounded number of chunks in flight, shows a progress bar on stderr and records what was
 stored. Small runs, or ``workers=1``, render in this process. The pool uses the ``spawn`` start
 method: typst's threads do not survive ``fork``.
+
+Workers die with their parent: each asks Linux for SIGKILL when its parent dies (``prctl
+PR_SET_PDEATHSIG``, set in the initializer), and a watcher thread also exits the worker when its
+parent pid changes (other systems, or a parent that died before the prctl call). A killed report
+run leaves no process working on.
+
+Each worker returns its chunk's outcomes to the parent, which hands them to ``record`` (the job
+writes their report_artifacts rows) as they arrive, so a killed run leaves unrecorded only the
+files of the chunks in flight.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import itertools
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -41,6 +56,8 @@ SMALL_RUN = 12
 GIVE_UP_AFTER = 50
 """Failed reports in a row after which the rest of the run is not attempted."""
 NOT_ATTEMPTED = "not attempted"
+PR_SET_PDEATHSIG = 1
+PARENT_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -118,9 +135,29 @@ class ReportWorker:
 _worker: ReportWorker | None = None
 
 
-def start_worker(settings: RenderSettings) -> None:
-    """Pool initializer: this process's worker, fonts and template loaded now when possible."""
+def die_with_parent(parent_pid: int) -> None:
+    """Make this process die when ``parent_pid`` (its parent) does: PR_SET_PDEATHSIG on Linux, and
+    a daemon thread that exits the process once its parent pid is no longer ``parent_pid``."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the prctl call
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
+def start_worker(settings: RenderSettings, parent_pid: int | None = None) -> None:
+    """Pool initializer: die with the parent, then this process's worker, fonts and template loaded
+    now when possible."""
     global _worker
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     _worker = ReportWorker(settings)
     # An initializer that raises makes the pool respawn workers forever; the same error is
     # reported per report by `ReportWorker.outcome` instead.
@@ -175,9 +212,15 @@ class Outcomes:
     """The outcomes so far; gives up after `give_up_after` failed users in a row (a store that is
     down or refuses our credentials would otherwise cost every remaining report its retries)."""
 
-    def __init__(self, give_up_after: int, advance: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        give_up_after: int,
+        advance: Callable[[int], None],
+        record: Callable[[list[UserOutcome]], None] = lambda _outcomes: None,
+    ) -> None:
         self.give_up_after = give_up_after
         self.advance = advance
+        self.record = record
         self.recorded: list[UserOutcome] = []
         self.failures_in_a_row = 0
 
@@ -186,7 +229,10 @@ class Outcomes:
         return self.failures_in_a_row >= self.give_up_after
 
     def add(self, outcomes: Iterable[UserOutcome]) -> None:
-        for outcome in outcomes:
+        batch = list(outcomes)
+        if any(outcome.artifacts for outcome in batch):
+            self.record(batch)
+        for outcome in batch:
             self.recorded.append(outcome)
             self.failures_in_a_row = 0 if outcome.ok else self.failures_in_a_row + 1
             self.advance(1)
@@ -205,10 +251,13 @@ def render_and_store(
     workers: int,
     advance: Callable[[int], None] = lambda _n: None,
     give_up_after: int = GIVE_UP_AFTER,
+    record: Callable[[list[UserOutcome]], None] = lambda _outcomes: None,
 ) -> list[UserOutcome]:
     """Render and store ``total`` reports on ``workers`` processes; one outcome per report, in
-    completion order. After ``give_up_after`` failed reports in a row the rest are not attempted."""
-    outcomes = Outcomes(give_up_after, advance)
+    completion order. After ``give_up_after`` failed reports in a row the rest are not attempted.
+    ``record`` receives the outcomes as they arrive (a chunk, or one report in this process), before
+    the next are awaited."""
+    outcomes = Outcomes(give_up_after, advance, record)
     remaining = iter(reports)
     if workers <= 1 or total <= SMALL_RUN:
         worker = ReportWorker(settings)
@@ -227,7 +276,7 @@ def _pool_outcomes(
     context = multiprocessing.get_context("spawn")
     pending: dict[Future[list[UserOutcome]], list[ReportData]] = {}
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=start_worker, initargs=(settings,)
+        workers, mp_context=context, initializer=start_worker, initargs=(settings, os.getpid())
     ) as pool:
         for chunk in itertools.chain(chunks, [None]):
             if chunk is not None:

@@ -11,6 +11,11 @@ Content-Type, and return the URL recorded in ``report_artifacts``:
 
 Stores are picklable (worker processes receive them); the boto3 client is created once per
 process, on first use. `put_with_retries` retries a failed write with exponential backoff.
+
+For the clean-up after a run that did not finish, a store also lists the keys of one report week
+(``week_keys``; the local store includes the temporary files of writes cut short) and deletes a
+key. Keys put the user before the week, so the S3 store lists every report key and keeps the
+week's: generate-weekly-report only does it after an unfinished run of that week.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 CONTENT_TYPES: dict[str, str] = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 """Content-Type per report format."""
@@ -39,6 +44,12 @@ class ObjectStore(Protocol):
     def description(self) -> str: ...
 
     def put(self, key: str, body: bytes, content_type: str) -> str: ...
+
+    def url(self, key: str) -> str: ...
+
+    def week_keys(self, week_start: date) -> list[str]: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,11 @@ def report_key(user_id: str, week_start: date, report_format: str) -> str:
     return f"reports/{key_segment(user_id)}/{week_start.isoformat()}/report.{report_format}"
 
 
+def key_user(key: str) -> str:
+    """The user id of a ``reports/{user_id}/…`` key (undoing `key_segment`)."""
+    return unquote(key.split("/")[1])
+
+
 class LocalDirectoryStore:
     """Files under ``root`` (the key is the relative path); URL = the file's absolute path."""
 
@@ -90,7 +106,18 @@ class LocalDirectoryStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        return str(path)
+        return self.url(key)
+
+    def url(self, key: str) -> str:
+        return str(self.root / key)
+
+    def week_keys(self, week_start: date) -> list[str]:
+        """Every file (temporary ones included) under ``reports/*/{week_start}/``."""
+        found = (self.root / "reports").glob(f"*/{week_start.isoformat()}/*")
+        return sorted(str(path.relative_to(self.root)) for path in found if path.is_file())
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
 
 
 class S3Store:
@@ -139,7 +166,21 @@ class S3Store:
 
     def put(self, key: str, body: bytes, content_type: str) -> str:
         self.client().put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        return self.url(key)
+
+    def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
+
+    def week_keys(self, week_start: date) -> list[str]:
+        """The keys ``reports/*/{week_start}/*`` (lists every key under ``reports/``)."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="reports/")
+        week = f"/{week_start.isoformat()}/"
+        return sorted(
+            item["Key"] for page in pages for item in page.get("Contents", ()) if week in item["Key"]
+        )
+
+    def delete(self, key: str) -> None:
+        self.client().delete_object(Bucket=self.bucket, Key=key)
 
 
 def put_with_retries(

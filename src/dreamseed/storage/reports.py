@@ -195,3 +195,11 @@ def upsert_report_artifacts(connection: Connection, week_start: date, artifacts:
         {"week_start": week_start},
     )
     return int(result.rowcount or 0)
+
+
+def read_artifact_urls(connection: Connection, week_start: date) -> set[str]:
+    """The url of every report_artifacts row of ``week_start``."""
+    rows = connection.execute(
+        text("SELECT url FROM report_artifacts WHERE week_start = :week_start"), {"week_start": week_start}
+    )
+    return {str(url) for (url,) in rows}
