@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "dreamseed"
-CORE_PACKAGES = ("irt", "kpis", "features", "synth", "reports", "evaluation", "ingest")
+CORE_PACKAGES = ("irt", "kpis", "features", "synth", "reports", "evaluation", "ingest", "cat")
 SHELL_MODULES = (
     "dreamseed.storage",
     "dreamseed.api",
