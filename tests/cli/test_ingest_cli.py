@@ -289,3 +289,50 @@ def test_a_jsonl_given_as_questions_is_refused_with_a_short_echo(
     assert len(message) < 400
     assert "er.jsonl looks like JSON Lines" in message
     assert "dreamseed ingest exam-results" in message
+
+
+def test_csv_rows_postgresql_would_refuse_are_quarantined(
+    cli_env: dict[str, str], engine: Engine, tmp_path: Path
+) -> None:
+    questions = tmp_path / "questions.csv"
+    questions.write_bytes(
+        b"\xef\xbb\xbfid,topic_id,difficulty,content,a,b,c,tags\n"
+        b"1,algebra,,,,,,\n"
+        b"2,alg\x00ebra,,,,,,\n"
+        b"3,alg\xffebra,,,,,,\n"
+        b"4," + b"t" * 300 + b",,,,,,\n"
+        b"5,algebra,inf,,,,,\n"
+        b"6,geometry,,,,,,\n"
+    )
+    result = CliRunner().invoke(cli, ["ingest", "questions", str(questions)])
+    assert result.exit_code == 3, result.output
+    for expected in [
+        "line 3: topic_id contains a NUL character",
+        "line 4: topic_id is not valid UTF-8 (byte 0xff",
+        "line 5: topic_id is longer than 256 characters",
+        "line 6: difficulty is not finite",
+    ]:
+        assert expected in result.output
+    goals = tmp_path / "goals.csv"
+    goals.write_text(
+        "user_id,topic_id,target_level,priority,target_date,created_at\n"
+        "u1,algebra,0.8,1,2027-06-01,\n"
+        "u2,algebra,0.8,99999,,\n"
+        "u3,algebra,0.8,1,0001-01-01,\n"
+        "u4,algebra,0.8,1,,9999-12-31T00:00:00Z\n"
+        f"{'u' * 1000},algebra,0.8,1,,\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["ingest", "goals", str(goals)])
+    assert result.exit_code == 3, result.output
+    for expected in [
+        "line 3: priority is out of range for a 16-bit integer",
+        "line 4: target_date 0001-01-01 is outside the plausible window",
+        "line 5: created_at 9999-12-31T00:00:00+00:00 is outside the plausible window",
+        "line 6: user_id is longer than 256 characters",
+    ]:
+        assert expected in result.output
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM question")).scalar_one() == 2
+        assert connection.execute(text("SELECT count(*) FROM interest_goal")).scalar_one() == 1
+        assert connection.execute(text("SELECT count(*) FROM ingest_quarantine")).scalar_one() == 8
