@@ -77,3 +77,13 @@ def test_both_languages_have_the_outcome_labels() -> None:
     for lang in ("en", "ko"):
         labels = labels_for(lang)  # type: ignore[arg-type]
         assert labels["goal_reached"] != labels["goal_missed"]
+
+
+def test_no_low_chance_advice_for_a_goal_whose_date_has_passed() -> None:
+    """P = 0.37 would advise "goal at risk"; once the deadline passed there is no chance left to advise on."""
+    labels = labels_for("en")
+    advice_ahead = report_view(report(dt.date(2026, 12, 20), theta_history=HISTORY)).recommendations
+    advice_past = report_view(report(dt.date(2026, 11, 25), theta_history=HISTORY)).recommendations
+    goal_advice = labels["rec_goal_topic"].split("{")[0]
+    assert any(goal_advice in line for line in advice_ahead)
+    assert not any(goal_advice in line for line in advice_past)

@@ -96,6 +96,8 @@ def threshold_rule(kpi: str, limit: float, key: str) -> Callable[[RuleInputs, Ma
 
 def rule_goal(facts: RuleInputs, labels: Mapping[str, str]) -> str | None:
     goal = facts.data.goal
+    if goal is not None and goal.target_date is not None and goal.target_date <= facts.data.last_day:
+        return None  # the deadline has passed: the report says reached or missed, not a chance
     probability = finite(goal.probability) if goal is not None else None
     if probability is None:
         probability = finite(facts.data.kpis.P)
