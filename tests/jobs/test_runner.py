@@ -228,3 +228,25 @@ def test_a_database_lost_mid_run_gives_one_fatal_line_and_exit_1(
     assert "Traceback" not in captured.out + captured.err
     lines = captured.out.strip().splitlines()
     assert lines[-1].startswith("[FATAL] probe failed: OperationalError:"), lines
+
+
+def test_an_abandoned_run_is_pushed_as_a_failed_run(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the "job failed" alert reads: last_run_success 0 for the job (and its shard's group)."""
+    from dreamseed.jobs import metrics
+    from dreamseed.jobs.runner import abandon_dead_runs
+
+    pushed: list[tuple[str, dict[str, str], dict[str, float]]] = []
+
+    def push(_url: str, job: str, registry: object, grouping_key: dict[str, str], timeout: float) -> None:
+        values = {s.name: s.value for m in registry.collect() for s in m.samples}  # type: ignore[attr-defined]
+        pushed.append((job, grouping_key, values))
+
+    monkeypatch.setattr(metrics, "pushadd_to_gateway", push)
+    insert_running_row(engine, "killed", "compute-daily-kpis", "1/2")
+    abandon_dead_runs(settings.model_copy(update={"pushgateway_url": "http://pushgateway:9091"}), engine)
+    [(job, grouping, values)] = pushed
+    assert (job, grouping) == ("dreamseed-compute-daily-kpis", {"shard": "1"})
+    assert values["dreamseed_job_last_run_success"] == 0
+    assert values["dreamseed_job_duration_seconds"] >= 300
