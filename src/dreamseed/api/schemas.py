@@ -45,10 +45,6 @@ def storable_text(value: str) -> str:
     return value
 
 
-def _optional_text(value: str | None) -> str | None:
-    return None if value is None else storable_text(value)
-
-
 def _model_name(value: Any) -> Any:
     return MODEL_ALIASES.get(value.strip().upper(), value) if isinstance(value, str) else value
 
@@ -222,10 +218,8 @@ class ScoreResponse(BaseModel):
 class UpdateThetaRequest(_Body):
     user_id: Id
     session_id: Annotated[
-        str | None,
+        Annotated[str, Field(max_length=200, pattern=NO_NUL), AfterValidator(storable_text)] | None,
         BeforeValidator(_id_text),
-        Field(max_length=200, pattern=NO_NUL),
-        AfterValidator(_optional_text),
     ] = None
     lookback_days: int = Field(30, ge=1, le=3650)
     model: ModelName | None = Field(None, description="Only items of this model (default: all).")
