@@ -65,7 +65,7 @@ def next_item(
     k = choice.item
     text = _reason(policy, choice, float(information[k]), float(p[k]), theta, eligibility.note)
     return NextItem(
-        k, bank.items.item_id[k].item(), text, theta, se, n, False, None,
+        k, _plain(bank.items.item_id[k]), text, theta, se, n, False, None,
         float(information[k]), float(p[k]), tuple(choice.examined.tolist()),
     )  # fmt: skip
 
@@ -102,6 +102,10 @@ def estimate(bank: ItemBank, answered: IntArray, correct: BoolArray, policy: Pol
     use_map = policy.estimator == "MAP" or (policy.estimator == "auto" and mixed)
     result = (bank.map if use_map else bank.eap).score(answered, correct)
     return result.theta, result.se
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _stopped(theta: float, se: float, n: int, reason: str) -> NextItem:
