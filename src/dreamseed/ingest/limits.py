@@ -19,7 +19,6 @@ INT2_MIN, INT2_MAX = -(2**15), 2**15 - 1
 MAX_ID_LENGTH = 256  # session_id, user_id: indexed text
 MAX_TOPIC_LENGTH = 256  # topic ids are keys of features_topic_daily
 MAX_SHORT_TEXT_LENGTH = 256  # status, model, version, tags
-MAX_JSON_DEPTH = 64
 DEFAULT_MIN_DATE = date(2000, 1, 1)
 DEFAULT_MAX_FUTURE_DAYS = 2
 GOAL_MAX_YEARS_AHEAD = 20
@@ -76,28 +75,52 @@ def int4_problem(value: int, name: str) -> str | None:
     return None
 
 
-def json_problem(value: Any, path: str = "$", depth: int = 0) -> str | None:
-    """The first value PostgreSQL's jsonb would refuse (text with NUL or a surrogate, a non-finite
-    number, nesting deeper than MAX_JSON_DEPTH), with its path; None when all can be stored."""
-    if depth > MAX_JSON_DEPTH:
-        return f"JSON nested deeper than {MAX_JSON_DEPTH} levels at {path}"
+def _has_unstorable(document: Any) -> bool:
+    """Whether any text (key or value) or number in `document` is one jsonb cannot hold (fast, no paths)."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is str:
+            if _UNSTORABLE.search(value):
+                return True
+        elif kind is float:
+            if not math.isfinite(value):
+                return True
+        elif kind is dict:
+            for key, item in value.items():
+                if isinstance(key, str) and _UNSTORABLE.search(key):
+                    return True
+                pending.append(item)
+        elif kind is list:
+            pending.extend(value)
+    return False
+
+
+def _located_problem(value: Any, path: str) -> str | None:
     if isinstance(value, str):
         return text_problem(value, f"text at {path}")
     if isinstance(value, float) and not math.isfinite(value):
         return f"non-finite number ({value}) at {path}"
-    if isinstance(value, dict):
-        for key, item in value.items():
-            problem = text_problem(str(key), f"a key at {path}") or json_problem(
-                item, f"{path}.{str(key)[:40]}", depth + 1
-            )
-            if problem is not None:
-                return problem
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            problem = json_problem(item, f"{path}[{index}]", depth + 1)
-            if problem is not None:
-                return problem
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and (problem := text_problem(key, f"a key at {path}")):
+            return problem
+        where = f"{path}.{key[:40]}" if isinstance(key, str) else f"{path}[{key}]"
+        if problem := _located_problem(item, where):
+            return problem
     return None
+
+
+def json_problem(document: Any) -> str | None:
+    """The first value PostgreSQL's jsonb would refuse (text with NUL or an unpaired surrogate, a
+    non-finite number), with its path; None when everything can be stored."""
+    if not _has_unstorable(document):
+        return None
+    try:
+        return _located_problem(document, "$")
+    except RecursionError:
+        return "JSON holds text or a number PostgreSQL cannot store (nested too deeply to say where)"
 
 
 def timestamp_problem(value: datetime, name: str, window: DateWindow) -> str | None:

@@ -80,7 +80,10 @@ def parse_json(line: str) -> Any:
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
-        pass
+        return _parse_leniently(line)
+
+
+def _parse_leniently(line: str) -> Any:
     try:  # the standard parser accepts what orjson refuses (e.g. integers beyond 64 bits) and explains errors
         return json.loads(line)
     except json.JSONDecodeError as error:
@@ -123,7 +126,7 @@ def _time_problem(document: dict[str, Any], window: DateWindow) -> str | None:
     return None
 
 
-def _document_problem(document: dict[str, Any], window: DateWindow) -> str | None:
+def _document_problem(document: dict[str, Any], window: DateWindow, known_storable: bool) -> str | None:
     for key in ("session_id", "user_id"):
         if problem := _identifier_problem(document, key):
             return problem
@@ -146,7 +149,7 @@ def _document_problem(document: dict[str, Any], window: DateWindow) -> str | Non
         return "status is not a string"
     if status is not None and (problem := text_problem(status, "status", MAX_SHORT_TEXT_LENGTH)):
         return problem
-    return json_problem(document)
+    return None if known_storable else json_problem(document)
 
 
 def check_exam_result(line_no: int, line: str, window: DateWindow | None = None) -> ExamResultRow | Rejected:
@@ -158,18 +161,29 @@ def check_exam_result(line_no: int, line: str, window: DateWindow | None = None)
     if problem := undecoded_problem(line):
         return Rejected(line_no, problem, line)
     try:
-        document = parse_json(line)
-    except ValueError as error:
-        return Rejected(line_no, str(error), line)
-    return check_exam_document(line_no, document, line, window)
+        document = orjson.loads(line)
+        # orjson refuses NaN, Infinity, overflowing numbers and unpaired surrogates: only a \u0000
+        # escape (or a result_json given as a string) can hold what PostgreSQL refuses.
+        known_storable = "\\u0000" not in line and not isinstance(_get(document, "result_json"), str)
+    except orjson.JSONDecodeError:
+        try:
+            document, known_storable = _parse_leniently(line), False
+        except ValueError as error:
+            return Rejected(line_no, str(error), line)
+    return check_exam_document(line_no, document, line, window, known_storable=known_storable)
+
+
+def _get(document: Any, key: str) -> Any:
+    return document.get(key) if isinstance(document, dict) else None
 
 
 def check_exam_document(
-    line_no: int, document: Any, raw: str, window: DateWindow | None = None
+    line_no: int, document: Any, raw: str, window: DateWindow | None = None, *, known_storable: bool = False
 ) -> ExamResultRow | Rejected:
     """One parsed exam result (a JSONL line or a record posted to the API): the row, or why not.
 
-    `raw` is what is kept in the quarantine when the record is rejected.
+    `raw` is what is kept in the quarantine when the record is rejected. `known_storable` says the
+    caller has proved that every text and number in `document` fits jsonb, which skips that walk.
     """
     if not isinstance(document, dict):
         return Rejected(line_no, "line is not a JSON object", raw)
@@ -177,7 +191,7 @@ def check_exam_document(
         with contextlib.suppress(ValueError):
             document = {**document, "result_json": parse_json(document["result_json"])}
     session_id = _identifier(document.get("session_id"))
-    problem = _document_problem(document, window or DateWindow())
+    problem = _document_problem(document, window or DateWindow(), known_storable)
     if problem is not None:
         kept_session = (
             session_id if session_id and text_problem(session_id, "", MAX_ID_LENGTH) is None else None
