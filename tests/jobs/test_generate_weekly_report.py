@@ -279,7 +279,7 @@ def test_reports_go_to_a_real_s3_server(
 
 
 @pytest.mark.slow
-def test_a_failing_upload_is_retried_then_counted_as_failed_and_not_recorded(
+def test_refused_credentials_stop_the_run_with_one_line_before_any_upload(
     week: Engine,
     settings: Settings,
     s3_server: S3Server,  # noqa: F811
@@ -295,7 +295,26 @@ def test_a_failing_upload_is_retried_then_counted_as_failed_and_not_recorded(
     assert s3_server.client().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
     out = capsys.readouterr().out
     assert (
-        "[ERROR] user=alice error=storing reports/alice/2026-11-16/report.html failed after 3 attempts" in out
+        f"[FATAL] generate-weekly-report failed: ReportStoreError: S3 refused access to bucket '{bucket}'"
+        in out
     )
-    assert "SignatureDoesNotMatch" in out
-    assert "processed=0, failed=2" in out
+    assert "attempts" not in out
+    assert "Traceback" not in out
+
+
+def test_a_bucket_that_does_not_exist_is_one_clear_line(
+    week: Engine,
+    settings: Settings,
+    s3_server: S3Server,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+    code = run(week, s3_settings(settings, s3_server, "no-such-bucket"), report_format="html")
+    assert code == EXIT_FAILED
+    assert artifacts(week) == {}
+    out = capsys.readouterr().out
+    assert "S3 bucket 'no-such-bucket' does not exist" in out
+    assert "create it or fix S3_BUCKET" in out
+    assert "Traceback" not in out

@@ -50,6 +50,7 @@ from dreamseed.reports import ReportData, ReportRenderer
 from dreamseed.settings import Settings
 from dreamseed.storage import job_runs
 from dreamseed.storage import reports as report_storage
+from dreamseed.storage.bucket_check import bucket_problem
 from dreamseed.storage.objects import LocalDirectoryStore, ObjectStore, S3Store, key_user
 
 FORMATS = ("html", "pdf")
@@ -91,6 +92,10 @@ def read_frames(connection: Connection, population: report_storage.ReportPopulat
     )
 
 
+class ReportStoreError(RuntimeError):
+    """The object store cannot take the reports (no such bucket, refused credentials, unreachable)."""
+
+
 def run(context: JobContext) -> JobResult:
     settings, log, options = context.settings, context.log, context.options
     week_start = monday(context.run_date)
@@ -115,6 +120,10 @@ def run(context: JobContext) -> JobResult:
     if context.dry_run:
         return _dry_run(context, renderer, next(reports), len(users), formats, week_start, len(missing))
     store = object_store(settings)
+    if settings.s3_bucket:  # a missing bucket or refused credentials: one line now, not a retry per file
+        problem = bucket_problem(settings.s3_bucket, settings.aws_region, settings.s3_endpoint_url)
+        if problem is not None:
+            raise ReportStoreError(problem)
     log.info(f"Storing reports in {store.description}")
     if job_runs.unfinished_run_between(
         context.engine, JOB.name, week_start, week_start + timedelta(days=6), context.run_id
