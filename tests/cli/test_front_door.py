@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -219,3 +221,17 @@ def test_synth_into_a_path_it_cannot_create_is_one_line(tmp_path: Path) -> None:
     blocker = write(tmp_path / "file", "not a directory")
     result = invoke("synth", "--students", "5", "--weeks", "1", "--out", str(blocker / "out"))
     assert_clean_failure(result, "cannot write to", "choose another --out")
+
+
+def test_the_cronjob_entry_point_refuses_a_future_date_too() -> None:
+    """`python -m dreamseed.jobs.<job>` (what the CronJobs call) shares the job command's check."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dreamseed.jobs.compute_daily_kpis", "--date", "2099-01-01"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "2099-01-01 is in the future" in result.stderr
+    assert "Traceback" not in result.stderr

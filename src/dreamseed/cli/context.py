@@ -6,7 +6,6 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -81,24 +80,6 @@ def database_problem(error: BaseException) -> str:
             "(or unset it to use the embedded server)"
         )
     return f"cannot reach the database: {reason}; {advice}, then retry."
-
-
-def parse_past_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    """Click callback: a YYYY-MM-DD job date, refused when it is after today (UTC).
-
-    Jobs compute "as of" their date, so a date that has not happened would count days with no
-    data as inactivity and churn.
-    """
-    from dreamseed.jobs.command import parse_date
-
-    day = parse_date(ctx, param, value)
-    today = datetime.now(UTC).date()
-    if day is not None and day > today:
-        raise click.BadParameter(
-            f"{day} is in the future (today is {today} UTC); jobs run as of a day that has happened, "
-            "give today or an earlier date"
-        )
-    return day
 
 
 def friendly_errors(function: Callable[P, R]) -> Callable[P, R]:

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 
-from dreamseed.cli.context import database, echo_table, load_settings, parse_past_date
+from dreamseed.cli.context import database, echo_table, load_settings
+from dreamseed.jobs.command import parse_past_date
 from dreamseed.jobs.registry import JOB_MODULES
 
 

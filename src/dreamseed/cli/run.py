@@ -15,18 +15,8 @@ class JobGroup(click.Group):
         if cmd_name in JOB_MODULES and cmd_name in available_jobs():
             from dreamseed.jobs.command import job_command
 
-            return _refusing_future_dates(job_command(load_job(cmd_name)))
+            return job_command(load_job(cmd_name))
         return super().get_command(ctx, cmd_name)
-
-
-def _refusing_future_dates(command: click.Command) -> click.Command:
-    """The job command with its --date checked: a day after today (UTC) is refused."""
-    from dreamseed.cli.context import parse_past_date
-
-    for param in command.params:
-        if param.name == "date":
-            param.callback = parse_past_date
-    return command
 
 
 @click.group(cls=JobGroup)

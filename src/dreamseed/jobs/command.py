@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
@@ -25,6 +25,22 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+def parse_past_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    """Click callback: a YYYY-MM-DD job date, refused when it is after today (UTC).
+
+    Jobs compute "as of" their date, so a date that has not happened would count days with no
+    data as inactivity and churn.
+    """
+    day = parse_date(ctx, param, value)
+    today = datetime.now(UTC).date()
+    if day is not None and day > today:
+        raise click.BadParameter(
+            f"{day} is in the future (today is {today} UTC); jobs run as of a day that has happened, "
+            "give today or an earlier date"
+        )
+    return day
 
 
 def _parse_shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
@@ -52,7 +68,7 @@ def job_command(job: Job) -> click.Command:
     params: list[click.Parameter] = [
         click.Option(
             ["--date", "date"],
-            callback=parse_date,
+            callback=parse_past_date,
             metavar="YYYY-MM-DD",
             help="The job's date (default: see above).",
         ),
