@@ -29,7 +29,14 @@ from dreamseed.storage.quarantine import (
 )
 from dreamseed.storage.table_ingest import load_goals, load_questions
 
-__all__ = ["IngestSummary", "load_exam_results", "load_goals", "load_questions", "time_ordered_uuid"]
+__all__ = [
+    "IngestSummary",
+    "load_exam_results",
+    "load_exam_results_in",
+    "load_goals",
+    "load_questions",
+    "time_ordered_uuid",
+]
 
 T = TypeVar("T")
 LINE_KIND = "exam_result"
@@ -46,13 +53,21 @@ def load_exam_results(
     questions and lines are returned in the summary with their line numbers and kept in
     ingest_quarantine.
     """
+    with engine.begin() as connection:
+        return load_exam_results_in(connection, records, source, chunk_size)
+
+
+def load_exam_results_in(
+    connection: Connection, records: Iterable[ExamResultRow | Rejected], source: str, chunk_size: int = 20_000
+) -> IngestSummary:
+    """`load_exam_results` inside the caller's transaction (the stream consumer commits a batch's
+    rows and its θ updates together)."""
     batch_id = uuid.uuid4().hex
     summary = IngestSummary(source)
-    with engine.begin() as connection:
-        connection.execute(text("SELECT set_config('dreamseed.bulk_loader', 'on', true)"))
-        connection.execute(text("SET LOCAL work_mem = '256MB'"))
-        for chunk in _chunks(records, chunk_size):
-            summary += _load_records(connection, chunk, source, batch_id)
+    connection.execute(text("SELECT set_config('dreamseed.bulk_loader', 'on', true)"))
+    connection.execute(text("SET LOCAL work_mem = '256MB'"))
+    for chunk in _chunks(records, chunk_size):
+        summary += _load_records(connection, chunk, source, batch_id)
     ordered = sorted(summary.rejected, key=lambda r: (r.line_no, r.reason))
     return IngestSummary(
         source, summary.read, summary.inserted, summary.updated, summary.unchanged, tuple(ordered)
