@@ -37,8 +37,9 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     assert "scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
-RELIABILITY_SOURCES = sorted((ROOT / "tests" / "faults").glob("test_*.py")) + [
-    ROOT / "tests" / "api" / "test_hardening.py"
+RELIABILITY_SOURCES = [
+    *sorted((ROOT / "tests" / "faults").glob("test_*.py")),
+    ROOT / "tests" / "api" / "test_hardening.py",
 ]
 
 
