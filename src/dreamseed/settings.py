@@ -345,6 +345,39 @@ class Settings(BaseSettings):
         description="dreamseed stream consume: serve Prometheus metrics on this port (unset: none).",
     )
 
+    # -- console (dreamseed serve, /console/) ------------------------------------------------
+    console_users: SecretStr | None = Field(
+        None,
+        validation_alias=_env("CONSOLE_USERS"),
+        description="Console users: a JSON list of {name, role (admin or teacher), org_ids, password_hash}; "
+        "`dreamseed console add-user` prints it. Unset: nobody can sign in to /console/.",
+    )
+    console_secret_key: SecretStr | None = Field(
+        None,
+        validation_alias=_env("CONSOLE_SECRET_KEY"),
+        description="Key signing the console's session cookies and CSRF tokens (set the same value on every "
+        "replica). Unset: a random key per process (sessions end when the service restarts).",
+    )
+    console_trusted_user_header: str = Field(
+        "",
+        validation_alias=_env("CONSOLE_TRUSTED_USER_HEADER"),
+        description="Behind an authenticating proxy: the request header naming the signed-in console user "
+        "(looked up in CONSOLE_USERS for the role). Empty (default): off; only the console's own sign-in.",
+    )
+    console_session_hours: float = Field(
+        12.0,
+        gt=0,
+        validation_alias=_env("CONSOLE_SESSION_HOURS"),
+        description="Console: hours a sign-in lasts.",
+    )
+    console_login_max_failures: int = Field(
+        5,
+        ge=1,
+        validation_alias=_env("CONSOLE_LOGIN_MAX_FAILURES"),
+        description="Console: failed sign-ins allowed per client address and per user name in 5 minutes "
+        "before further attempts get 429.",
+    )
+
     # -- operations --------------------------------------------------------------------------
     pushgateway_url: str | None = Field(
         None,
