@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +25,14 @@ import numpy.typing as npt
 from dreamseed.irt.em import EMOutcome, IterationInfo, run_em
 from dreamseed.irt.estep import EStepper, log_likelihood_by_user
 from dreamseed.irt.extreme_items import extreme_item_mask, with_extreme_items
-from dreamseed.irt.item_model import logistic, stacked_log_table
-from dreamseed.irt.mstep import ItemArrays, maximise_items, prior_log_density
+from dreamseed.irt.item_model import MODEL_NAMES, ItemModel, ModelName, logistic, stacked_log_table
+from dreamseed.irt.mstep import (
+    ItemArrays,
+    MStepProblem,
+    common_slope_log_prior,
+    maximise_items,
+    prior_log_density,
+)
 from dreamseed.irt.packing import ParameterLayout, fixed_mask_and_start, take_items
 from dreamseed.irt.parameters import Abilities, ItemParameters, Priors, difficulty_from_intercept
 from dreamseed.irt.quadrature import QuadratureGrid
@@ -36,8 +42,8 @@ from dreamseed.irt.standard_errors import item_standard_errors
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-Model = Literal["1PL", "2PL", "3PL"]
-MODELS = ("1PL", "2PL", "3PL")
+Model = ModelName
+MODELS = MODEL_NAMES
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,10 +122,9 @@ def calibrate(
     log-posterior between SQUAREM cycles; both must hold. ``progress`` is called after every EM
     iteration.
     """
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
+    item_model = ItemModel.named(model)
     problem = _Problem.build(
-        responses, model, fixed_items, priors or Priors(), quadrature or QuadratureGrid.normal(41, 6.0),
+        responses, item_model, fixed_items, priors or Priors(), quadrature or QuadratureGrid.normal(41, 6.0),
         estimate_population,
     )  # fmt: skip
     stepper = EStepper(problem.data.counts, n_threads)
@@ -137,7 +142,7 @@ def calibrate(
         )
     finally:
         stepper.close()
-    settings = _settings(problem.grid, tol, loglik_tol, max_iter, accelerate, problem.priors, model)
+    settings = _settings(problem.grid, tol, loglik_tol, max_iter, accelerate, problem.priors, item_model)
     return _result(problem, outcome, fixed_items, standard_errors, settings)
 
 
@@ -146,7 +151,7 @@ class _Problem:
     """Everything a calibration run needs: the data used for estimation and the parameter layout."""
 
     responses: Responses
-    model: str
+    model: ItemModel
     priors: Priors
     grid: QuadratureGrid
     fixed: BoolArray
@@ -158,7 +163,7 @@ class _Problem:
     def build(
         cls,
         responses: Responses,
-        model: str,
+        model: ItemModel,
         fixed_items: ItemParameters | None,
         priors: Priors,
         grid: QuadratureGrid,
@@ -167,9 +172,10 @@ class _Problem:
         fixed, start = fixed_mask_and_start(responses, fixed_items, model, priors)
         extreme = extreme_item_mask(responses, fixed)
         population = bool(fixed.any()) if estimate_population is None else estimate_population
+        estimate_sd = population or (model.fixed_slope and estimate_population is None)
         used = ~extreme
         data = _estimation_data(responses, used)
-        layout = ParameterLayout(model, ~fixed[used], take_items(start, used), population)
+        layout = ParameterLayout(model, ~fixed[used], take_items(start, used), population, estimate_sd)
         return cls(responses, model, priors, grid, fixed, extreme, data, layout)
 
 
@@ -198,11 +204,11 @@ def _result(
         responses, estimated, problem.extreme, grid, mean, sd, model, items, free
     )
     all_items = _with_exact_anchors(with_extremes, fixed_items)
-    n_parameters = _count_parameters(model, int(free.sum()), problem.layout.population)
+    n_parameters = model.free_parameter_count(int(free.sum())) + problem.layout.n_population
     return Calibration(
         items=all_items,
         abilities=score(responses, all_items, "EAP", prior_mean=mean, prior_sd=sd),
-        model=model,
+        model=model.name,
         loglik=loglik,
         log_posterior=loglik + _total_log_prior(items, free, model, problem.priors),
         aic=-2 * loglik + 2 * n_parameters,
@@ -230,22 +236,21 @@ def _em_map(stepper: EStepper, problem: _Problem) -> Callable[[FloatArray], tupl
         weights = QuadratureGrid.on_points(points, mean, sd).log_weights
         e = stepper(stacked_log_table(items.a, items.d, items.c, points), weights)
         objective = e.loglik + _total_log_prior(items, layout.free, model, priors)
-        new_items = maximise_items(e.right, e.wrong, points, items, layout.free, model, priors)
-        if layout.population:
-            total = e.mass.sum()
+        new_items = maximise_items(MStepProblem(e.right, e.wrong, points, layout.free, model, priors), items)
+        total = e.mass.sum()
+        if layout.estimate_mean:
             mean = float(e.mass @ points / total)
+        if layout.estimate_sd:
             sd = float(np.sqrt(max(e.mass @ (points - mean) ** 2 / total, 1e-4)))
         return layout.pack(new_items, mean, sd), objective
 
     return update
 
 
-def _total_log_prior(items: ItemArrays, free: BoolArray, model: str, priors: Priors) -> float:
-    per_item = prior_log_density(items, priors, model, per_item_slope=model != "1PL")
-    total = float(per_item[free].sum())
-    if model == "1PL" and priors.a is not None and free.any():
-        slope = ItemArrays(items.a[free][:1], np.zeros(1), np.zeros(1))
-        total += float(prior_log_density(slope, Priors(c=None, a=priors.a), "2PL", True)[0])
+def _total_log_prior(items: ItemArrays, free: BoolArray, model: ItemModel, priors: Priors) -> float:
+    total = float(prior_log_density(items, priors, model)[free].sum())
+    if model.common_slope and free.any():
+        total += common_slope_log_prior(float(items.a[free][0]), priors)
     return total
 
 
@@ -285,11 +290,6 @@ def _with_exact_anchors(items: ItemParameters, fixed_items: ItemParameters | Non
     return ItemParameters(items.item_id, a, b, c, items.se_a, items.se_b, items.se_c)
 
 
-def _count_parameters(model: str, n_free: int, population: bool) -> int:
-    per_item = {"1PL": n_free + (1 if n_free else 0), "2PL": 2 * n_free, "3PL": 3 * n_free}[model]
-    return per_item + (2 if population else 0)
-
-
 def _settings(
     grid: QuadratureGrid,
     tol: float,
@@ -297,7 +297,7 @@ def _settings(
     max_iter: int,
     accelerate: bool,
     priors: Priors,
-    model: str,
+    model: ItemModel,
 ) -> dict[str, Any]:
     def describe(prior: Any) -> dict[str, Any] | None:
         return None if prior is None else {"family": type(prior).__name__, **prior.__dict__}
@@ -313,7 +313,7 @@ def _settings(
         "max_iter": max_iter,
         "acceleration": "SQUAREM" if accelerate else "none",
         "priors": {
-            "c": describe(priors.c) if model == "3PL" else None,
+            "c": describe(priors.c) if model.guessing else None,
             "a": describe(priors.a),
             "b": describe(priors.b),
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from dreamseed.irt.item_model import logistic
+from dreamseed.irt.item_model import ItemModel, logistic
 from dreamseed.irt.mstep import ItemArrays
 from dreamseed.irt.parameters import ItemParameters
 from dreamseed.irt.quadrature import QuadratureGrid
@@ -33,7 +33,7 @@ def with_extreme_items(
     grid: QuadratureGrid,
     mean: float,
     sd: float,
-    model: str,
+    model: ItemModel,
     items: ItemArrays,
     free: BoolArray,
 ) -> ItemParameters:
@@ -41,7 +41,7 @@ def with_extreme_items(
     if not extreme.any():
         return estimated
     right, total = responses.correct_per_item()
-    slope = float(items.a[free][0]) if model == "1PL" and free.any() else 1.0
+    slope = float(items.a[free][0]) if model.common_slope and free.any() else 1.0
     target = np.where(right[extreme] > 0, (total[extreme] - 0.5) / total[extreme], 0.5 / total[extreme])
     weights = QuadratureGrid.on_points(grid.points, mean, sd).weights
     b, se_b = _difficulty_for_marginal(target, total[extreme], slope, grid.points, weights)

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import chi2
 
+from dreamseed.irt.item_model import ItemModel
 from dreamseed.irt.parameters import Abilities, ItemParameters, probability_correct
 from dreamseed.irt.quadrature import QuadratureGrid
 from dreamseed.irt.responses import Responses
@@ -85,7 +86,7 @@ def item_fit(
     infit, outfit, n = _infit_outfit(aligned, items, theta)
     fit = ItemFit(items.item_id, n, infit, outfit)
     if aligned.is_complete() and len(items) <= S_X2_MAX_ITEMS and len(items) >= 3:
-        n_params = {"1PL": 2, "2PL": 2, "3PL": 3}[model or ("3PL" if np.any(items.c > 0) else "2PL")]
+        n_params = ItemModel.named(model or ("3PL" if np.any(items.c > 0) else "2PL")).n_params
         x2, df, p = _s_x2(aligned, items, grid or QuadratureGrid.normal(61, 6.0), n_params)
         fit = ItemFit(items.item_id, n, infit, outfit, x2, df, p)
     return fit

@@ -8,11 +8,61 @@ with the parameter order (a, d, γ) truncated to K = 2 for the 1PL and 2PL.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+
+ModelName = Literal["1PL", "2PL", "3PL", "Rasch"]
+MODEL_NAMES: tuple[ModelName, ...] = ("1PL", "2PL", "3PL", "Rasch")
+
+
+@dataclass(frozen=True)
+class ItemModel:
+    """What an item model estimates; EM, M-step, standard errors and scoring ask this value.
+
+    ``n_params`` is the number of slope–intercept parameters (a, d[, γ]) per item in derivative
+    tables; ``common_slope``: one slope shared by all free items (the 1PL); ``fixed_slope``: slopes
+    held at 1 and the latent SD estimated instead (R mirt's Rasch); ``guessing``: a lower asymptote
+    c = σ(γ) is estimated (the 3PL).
+    """
+
+    name: ModelName
+    n_params: int
+    common_slope: bool = False
+    fixed_slope: bool = False
+    guessing: bool = False
+
+    @classmethod
+    def named(cls, name: str | ItemModel) -> ItemModel:
+        """The model called ``name`` ("1PL", "2PL", "3PL" or "Rasch"); an ItemModel passes through."""
+        if isinstance(name, ItemModel):
+            return name
+        models = {
+            "1PL": cls("1PL", 2, common_slope=True),
+            "2PL": cls("2PL", 2),
+            "3PL": cls("3PL", 3, guessing=True),
+            "Rasch": cls("Rasch", 2, fixed_slope=True),
+        }
+        if name not in models:
+            raise ValueError(f"model must be one of {', '.join(MODEL_NAMES)}, not {name!r}")
+        return models[name]
+
+    @property
+    def per_item_slope(self) -> bool:
+        """Each free item estimates its own slope (2PL, 3PL)."""
+        return not (self.common_slope or self.fixed_slope)
+
+    def free_parameter_count(self, n_free: int) -> int:
+        """Item parameters estimated for ``n_free`` free items."""
+        if self.common_slope:
+            return n_free + (1 if n_free else 0)
+        if self.fixed_slope:
+            return n_free
+        return self.n_params * n_free
+
 
 #: P is kept inside [PROBABILITY_FLOOR, 1 − PROBABILITY_FLOOR] so logs stay finite.
 PROBABILITY_FLOOR = 1e-12

@@ -1,7 +1,7 @@
 """The free parameters of a calibration as one vector (what SQUAREM extrapolates), and start values.
 
-The vector holds the free items' slopes (one shared slope for the 1PL), intercepts, logit(c) for
-the 3PL, and the population mean and log SD when those are estimated.
+The vector holds the free items' slopes (one shared slope for the 1PL, none for the Rasch model),
+intercepts, logit(c) for the 3PL, and the population mean and log SD when those are estimated.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dreamseed.irt.item_model import logistic, logit
+from dreamseed.irt.item_model import ItemModel, logistic, logit
 from dreamseed.irt.mstep import INTERCEPT_BOUND, LOGIT_C_BOUNDS, SLOPE_BOUNDS, ItemArrays
 from dreamseed.irt.parameters import ItemParameters, Priors
 from dreamseed.irt.responses import Responses
@@ -22,36 +22,60 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True, eq=False)
 class ParameterLayout:
-    """Packs the free parameters (and the population mean, log SD) into one vector for SQUAREM."""
+    """Packs the free parameters (and the population mean, log SD) into one vector for SQUAREM.
 
-    model: str
+    ``estimate_mean`` and ``estimate_sd`` say which population parameters the vector carries (the
+    Rasch model estimates the SD with the mean held at 0; anchored calibrations estimate both).
+    """
+
+    model: ItemModel
     free: BoolArray
     base: ItemArrays
-    population: bool
+    estimate_mean: bool
+    estimate_sd: bool
+
+    @property
+    def population(self) -> bool:
+        return self.estimate_mean or self.estimate_sd
+
+    @property
+    def n_population(self) -> int:
+        return int(self.estimate_mean) + int(self.estimate_sd)
+
+    def _n_slopes(self, n_free: int) -> int:
+        if self.model.fixed_slope:
+            return 0
+        return min(1, n_free) if self.model.common_slope else n_free
 
     def pack(self, items: ItemArrays, mean: float, sd: float) -> FloatArray:
         f = self.free
-        parts = [items.a[f][:1] if self.model == "1PL" else items.a[f], items.d[f]]
-        if self.model == "3PL":
+        parts = [items.a[f][: self._n_slopes(int(f.sum()))], items.d[f]]
+        if self.model.guessing:
             parts.append(items.gamma[f])
-        if self.population:
-            parts.append(np.array([mean, np.log(sd)]))
+        if self.estimate_mean:
+            parts.append(np.array([mean]))
+        if self.estimate_sd:
+            parts.append(np.array([np.log(sd)]))
         return np.concatenate(parts)
 
     def unpack(self, x: FloatArray) -> tuple[ItemArrays, float, float]:
         f, n = self.free, int(self.free.sum())
         a, d, gamma = self.base.a.copy(), self.base.d.copy(), self.base.gamma.copy()
-        k = 1 if self.model == "1PL" else n
-        a[f], d[f] = x[:k], x[k : k + n]
-        if self.model == "3PL":
+        k = self._n_slopes(n)
+        if k:
+            a[f] = x[:k]
+        d[f] = x[k : k + n]
+        if self.model.guessing:
             gamma[f] = x[k + n : k + 2 * n]
-        mean, sd = (float(x[-2]), float(np.exp(x[-1]))) if self.population else (0.0, 1.0)
+        tail = x[x.size - self.n_population :]
+        mean = float(tail[0]) if self.estimate_mean else 0.0
+        sd = float(np.exp(tail[-1])) if self.estimate_sd else 1.0
         return ItemArrays(a, d, gamma), mean, sd
 
     def change(self, new: FloatArray, old: FloatArray) -> float:
         """Largest change between two packed vectors, with logit(c) compared on the c scale (where
         an unpenalised c drifting towards 0 stops mattering long before its logit stops moving)."""
-        if self.model != "3PL":
+        if not self.model.guessing:
             return float(np.max(np.abs(new - old), initial=0.0))
         n = int(self.free.sum())
         gammas = slice(2 * n, 3 * n)
@@ -61,22 +85,22 @@ class ParameterLayout:
 
     def project(self, x: FloatArray) -> FloatArray:
         items, mean, sd = self.unpack(x)
-        low = 0.01 if self.model == "1PL" else SLOPE_BOUNDS[0]
+        low = 0.01 if self.model.common_slope else SLOPE_BOUNDS[0]
         items = ItemArrays(
             np.clip(items.a, low, SLOPE_BOUNDS[1]),
             np.clip(items.d, -INTERCEPT_BOUND, INTERCEPT_BOUND),
-            np.clip(items.gamma, *LOGIT_C_BOUNDS) if self.model == "3PL" else items.gamma,
+            np.clip(items.gamma, *LOGIT_C_BOUNDS) if self.model.guessing else items.gamma,
         )
         return self.pack(items, float(np.clip(mean, -4.0, 4.0)), float(np.clip(sd, 0.05, 20.0)))
 
 
 def fixed_mask_and_start(
-    responses: Responses, fixed_items: ItemParameters | None, model: str, priors: Priors
+    responses: Responses, fixed_items: ItemParameters | None, model: ItemModel, priors: Priors
 ) -> tuple[BoolArray, ItemArrays]:
     """Mask of fixed items (J,) and starting values: fixed items' own, else from proportions."""
     right, total = responses.correct_per_item()
     p = np.clip((right + 0.5) / (total + 1.0), 0.02, 0.98)
-    c0 = (priors.c.mode if priors.c is not None else 0.2) if model == "3PL" else 0.0
+    c0 = (priors.c.mode if priors.c is not None else 0.2) if model.guessing else 0.0
     p_star = np.clip((p - c0) / (1 - c0), 0.05, 0.95)
     a = np.ones(responses.n_items)
     d = logit(p_star) * np.sqrt(1 + 1 / 2.89)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from dreamseed.irt.item_model import ItemModel
 from dreamseed.irt.parameters import ItemParameters, probability_correct
 from dreamseed.irt.responses import Responses
 
@@ -26,9 +27,10 @@ def simulate_items(n_items: int, model: str = "2PL", seed: int = 0) -> ItemParam
     """The classic simulation design: a ~ U(0.8, 2.0) (1 for the 1PL), b ~ N(0, 1) cut to
     [−2.5, 2.5], c ~ U(0.1, 0.3) for the 3PL (else 0); ids are "i0", "i1", …."""
     rng = np.random.default_rng([seed, 1])
-    a = np.ones(n_items) if model == "1PL" else rng.uniform(0.8, 2.0, n_items)
+    kind = ItemModel.named(model)
+    a = rng.uniform(0.8, 2.0, n_items) if kind.per_item_slope else np.ones(n_items)
     b = np.clip(rng.normal(0.0, 1.0, n_items), -2.5, 2.5)
-    c = rng.uniform(0.1, 0.3, n_items) if model == "3PL" else np.zeros(n_items)
+    c = rng.uniform(0.1, 0.3, n_items) if kind.guessing else np.zeros(n_items)
     return ItemParameters.from_arrays(np.array([f"i{k}" for k in range(n_items)]), a, b, c)
 
 

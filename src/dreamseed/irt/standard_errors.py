@@ -24,8 +24,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from dreamseed.irt.estep import posterior_by_user
-from dreamseed.irt.item_model import probability_derivatives, stacked_log_table
-from dreamseed.irt.mstep import ItemArrays, n_item_params, prior_terms
+from dreamseed.irt.item_model import ItemModel, probability_derivatives, stacked_log_table
+from dreamseed.irt.mstep import ItemArrays, common_slope_prior_terms, prior_terms
 from dreamseed.irt.parameters import Priors
 from dreamseed.irt.responses import ResponsePairs
 
@@ -42,18 +42,18 @@ def item_standard_errors(
     items: ItemArrays,
     points: FloatArray,
     log_weights: FloatArray,
-    model: str,
+    model: ItemModel,
     priors: Priors,
     free: BoolArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(se_a, se_b, se_c), each shape (J,); 0 for items that are not free."""
-    k = n_item_params(model)
+    k = model.n_params
     c = items.c
     information = _observed_information(counts, pairs, items, c, points, log_weights, k)
-    prior_gradient, prior_information = prior_terms(items, priors, k, per_item_slope=model != "1PL")
+    prior_gradient, prior_information = prior_terms(items, priors, k, per_item_slope=model.per_item_slope)
     del prior_gradient
     information += prior_information
-    if model == "1PL":
+    if model.common_slope:
         covariance = _common_slope_covariance(information, free, items, priors)
     else:
         covariance = _inverse(information)
@@ -137,10 +137,7 @@ def _common_slope_covariance(
     information: FloatArray, free: BoolArray, items: ItemArrays, priors: Priors
 ) -> FloatArray:
     """Covariances of (common a, d_j) per free item from the arrow-shaped information."""
-    h_aa = information[free, 0, 0].sum()
-    if priors.a is not None:
-        common = ItemArrays(items.a[free][:1], np.zeros(1), np.zeros(1))
-        h_aa += prior_terms(common, Priors(c=None, a=priors.a), 2, True)[1][0, 0, 0]
+    h_aa = information[free, 0, 0].sum() + common_slope_prior_terms(float(items.a[free][0]), priors)[1]
     h_ad = information[:, 0, 1]
     h_dd = np.maximum(information[:, 1, 1], 1e-10)
     schur = max(h_aa - np.sum((h_ad**2 / h_dd)[free]), 1e-10)
