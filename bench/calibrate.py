@@ -28,8 +28,8 @@ from sqlalchemy import Engine, text
 from dreamseed.ingest.files import csv_records, exam_result_records, numbered_lines
 from dreamseed.ingest.records import check_question
 from dreamseed.irt import ItemParameters, Responses, calibrate
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_OK, execute
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
 from dreamseed.storage import ingest
 from dreamseed.storage.frames import copy_out_csv

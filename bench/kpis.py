@@ -29,10 +29,10 @@ from sqlalchemy import Engine, text
 
 from dreamseed.jobs import compute_daily_kpis
 from dreamseed.jobs.compute_daily_kpis import kpi_parameters
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_OK, execute, monday
 from dreamseed.kpis import SlopePrior, compute_kpis
 from dreamseed.kpis.attempts import ATTEMPT_COLUMNS, LOOKBACK_DAYS
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_OK, execute, monday
 from dreamseed.settings import Settings
 from dreamseed.storage import irt_service, kpis
 from dreamseed.storage.frames import copy_frame

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from dreamseed.ingest.files import csv_records, exam_result_records, numbered_lines
 from dreamseed.ingest.records import check_goal, check_question
-from dreamseed.jobs.chain import StepOutcome, days_between, run_chain
-from dreamseed.jobs.registry import available_jobs
+from dreamseed.runtime.chain import StepOutcome, days_between, run_chain
+from dreamseed.runtime.registry import available_jobs
 from dreamseed.settings import Settings
 from dreamseed.storage import ingest, meta
 from dreamseed.synth import SynthConfig, generate_platform, write_platform

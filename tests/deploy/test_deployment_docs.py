@@ -7,8 +7,8 @@ import re
 import pytest
 from tests.deploy.deploy_files import K8S, PROMETHEUS, ROOT, documents, manifest_files
 
-from dreamseed.jobs.metrics import BASE_METRICS
-from dreamseed.jobs.registry import JOB_MODULES
+from dreamseed.runtime.metrics import BASE_METRICS
+from dreamseed.runtime.registry import JOB_MODULES
 
 GUIDE = (ROOT / "docs" / "DEPLOYMENT.md").read_text(encoding="utf-8")
 ALERTS = sorted(

@@ -31,9 +31,9 @@ from tests.deploy.deploy_files import (
 )
 
 from dreamseed.cli.main import SUBCOMMANDS, cli
-from dreamseed.jobs.registry import JOB_MODULES
-from dreamseed.jobs.shard import Shard
+from dreamseed.runtime.registry import JOB_MODULES
 from dreamseed.settings import Settings
+from dreamseed.storage.shard import Shard
 
 # The oldest Kubernetes version the manifests promise to work on, and the newest the validator knows.
 KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
@@ -284,8 +284,8 @@ def test_job_command_is_a_real_job(path: Path, manifest: Manifest) -> None:
     assert name == component(manifest)
     if importlib.util.find_spec(JOB_MODULES[name]) is None:
         pytest.skip(f"{JOB_MODULES[name]} is not written yet; only its name was checked")
-    from dreamseed.jobs.command import job_command
-    from dreamseed.jobs.registry import load_job
+    from dreamseed.runtime.command import job_command
+    from dreamseed.runtime.registry import load_job
 
     job_command(load_job(name)).make_context(name, list(arguments))  # raises on an unknown option
 

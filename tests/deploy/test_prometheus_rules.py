@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from tests.deploy.deploy_files import PROMETHEUS, documents, require_tool
 
-from dreamseed.jobs.metrics import BASE_METRICS, domain_metric_name
-from dreamseed.jobs.registry import JOB_MODULES
+from dreamseed.runtime.metrics import BASE_METRICS, domain_metric_name
+from dreamseed.runtime.registry import JOB_MODULES
 
 # Domain figures (JobResult.metrics keys) the alert rules rely on, by the job that must export them.
 ALERTED_DOMAIN_FIGURES = {

@@ -17,10 +17,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from tests.deploy.deploy_files import PROMETHEUS, require_tool
 
-from dreamseed.jobs.metrics import publish
-from dreamseed.jobs.runner import JobResult
-from dreamseed.jobs.shard import Shard
+from dreamseed.runtime.metrics import publish
+from dreamseed.runtime.runner import JobResult
 from dreamseed.settings import Settings
+from dreamseed.storage.shard import Shard
 
 Series = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -228,8 +228,8 @@ def test_pushed_series_trigger_the_alert_rules(pushgateway: str, tmp_path: Path)
 @pytest.mark.slow
 def test_a_job_run_pushes_its_metrics(pushgateway: str, settings: Settings, engine: Engine) -> None:
     """Through the runner: a real run of aggregate-features-daily (on an empty database) is visible."""
-    from dreamseed.jobs.registry import load_job
-    from dreamseed.jobs.runner import EXIT_OK, execute
+    from dreamseed.runtime.registry import load_job
+    from dreamseed.runtime.runner import EXIT_OK, execute
 
     with_gateway = settings.model_copy(update={"pushgateway_url": pushgateway})
     code = execute(load_job("aggregate-features-daily"), with_gateway, engine, run_date=date(2025, 11, 2))

@@ -1,5 +1,5 @@
 """What the fault tests share: a platform small enough for seconds-long runs, a job run in a child
-process that stops at a named point (`dreamseed.jobs.phases.checkpoint`), and the database state
+process that stops at a named point (`dreamseed.runtime.phases.checkpoint`), and the database state
 before and after."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from tests.factories import load, steady_learner, table_fingerprints
 
-from dreamseed.jobs.registry import JOB_MODULES
+from dreamseed.runtime.registry import JOB_MODULES
 
 DAY = date(2026, 11, 20)
 JOBS_OF_THE_DAY = ("mirt-calibrate", "aggregate-features-daily", "compute-daily-kpis", "detect-inactivity")

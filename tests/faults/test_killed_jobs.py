@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from tests.faults.harness import DAY, data_state, load_platform, run_statuses, start_job
 
 from dreamseed.cli.main import cli
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_LOCKED, EXIT_OK, execute
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_LOCKED, EXIT_OK, execute
 from dreamseed.settings import Settings
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine, text
 from tests.faults.harness import alive, children_of, run_statuses, start_job
 
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_OK, execute
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]

@@ -22,9 +22,9 @@ from tests.faults.harness import run_statuses
 from tests.s3_server import PORT_FLAGS, S3Server, free_ports, wait_until_ready, weed_command
 
 from dreamseed.jobs import generate_weekly_report
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.report_pool import RenderSettings
-from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.report_pool import RenderSettings
+from dreamseed.runtime.runner import EXIT_FAILED, EXIT_OK, execute
 from dreamseed.settings import Settings
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]

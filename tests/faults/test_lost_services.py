@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine
 from tests.faults.harness import DAY, data_state, load_platform, run_statuses, start_job
 
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_FAILED, EXIT_OK, execute
 from dreamseed.settings import Settings
 from dreamseed.storage import migrate
 from dreamseed.storage.database import create_database_engine, normalise_url

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine, text
 from tests.factories import at, exam_result, load, question, steady_learner
 
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_OK, execute
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
 
 

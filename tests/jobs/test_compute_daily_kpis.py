@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine, text
 from tests.factories import load, steady_learner
 
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_OK, execute
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
 
 DAY = date(2026, 11, 20)

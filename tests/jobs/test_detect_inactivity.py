@@ -14,9 +14,9 @@ from sqlalchemy import Engine, text
 from tests.factories import at, exam_result, load, question, steady_learner, table_fingerprints
 
 from dreamseed.evaluation import FEATURE_COLUMNS, MODEL_FORMAT, MODEL_NAME, ChurnModel
-from dreamseed.jobs.command import job_command
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_OK, execute
+from dreamseed.runtime.command import job_command
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
 from dreamseed.storage import model_artifacts
 

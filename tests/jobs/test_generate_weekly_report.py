@@ -19,10 +19,10 @@ from tests.factories import at, exam_result, load, question, table_fingerprints
 from tests.s3_server import S3Server, s3_server  # noqa: F401 - the session fixture
 
 from dreamseed.cli.main import cli
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
-from dreamseed.jobs.shard import Shard
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_FAILED, EXIT_OK, execute
 from dreamseed.settings import Settings
+from dreamseed.storage.shard import Shard
 
 WEEK = date(2026, 11, 16)  # Monday
 SUNDAY = date(2026, 11, 22)

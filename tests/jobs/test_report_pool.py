@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dreamseed.jobs.report_pool import NOT_ATTEMPTED, RenderSettings, chunk_size, render_and_store
 from dreamseed.reports import sample_report_data
+from dreamseed.runtime.report_pool import NOT_ATTEMPTED, RenderSettings, chunk_size, render_and_store
 from dreamseed.storage.objects import LocalDirectoryStore
 
 

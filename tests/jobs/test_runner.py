@@ -9,8 +9,8 @@ from sqlalchemy import Engine, text
 from tests.factories import load, steady_learner, table_fingerprints
 
 from dreamseed.jobs import compute_daily_kpis
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import (
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_OK,
@@ -131,8 +131,8 @@ def test_context_dates_default_to_yesterday(engine: Engine, settings: Settings) 
 
 
 def test_shards_of_one_job_run_in_parallel_but_not_twice(engine: Engine) -> None:
-    from dreamseed.jobs.runner import JobLocked, job_lock
-    from dreamseed.jobs.shard import Shard
+    from dreamseed.runtime.runner import JobLocked, job_lock
+    from dreamseed.storage.shard import Shard
 
     with (
         job_lock(engine, "compute-daily-kpis", Shard(0, 2)),
@@ -167,7 +167,7 @@ def run_rows(engine: Engine) -> dict[str, tuple[str, bool, str | None]]:
 def test_a_running_row_whose_lock_is_free_is_abandoned_and_a_live_one_is_not(
     engine: Engine, settings: Settings
 ) -> None:
-    from dreamseed.jobs.runner import abandon_dead_runs
+    from dreamseed.runtime.runner import abandon_dead_runs
 
     insert_running_row(engine, "dead", "compute-daily-kpis")
     insert_running_row(engine, "dead-shard", "compute-daily-kpis", "1/2")
@@ -234,8 +234,8 @@ def test_an_abandoned_run_is_pushed_as_a_failed_run(
     engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the "job failed" alert reads: last_run_success 0 for the job (and its shard's group)."""
-    from dreamseed.jobs import metrics
-    from dreamseed.jobs.runner import abandon_dead_runs
+    from dreamseed.runtime import metrics
+    from dreamseed.runtime.runner import abandon_dead_runs
 
     pushed: list[tuple[str, dict[str, str], dict[str, float]]] = []
 

@@ -10,11 +10,11 @@ from sqlalchemy import Engine, text
 from tests.factories import load, steady_learner
 
 from dreamseed.jobs.compute_daily_kpis import user_parts
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_OK, execute
-from dreamseed.jobs.shard import Shard, user_bucket
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
 from dreamseed.storage.activity import UserRange
+from dreamseed.storage.shard import Shard, user_bucket
 
 DAY = date(2026, 11, 20)
 TABLES = {

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, text
 from tests.factories import at, exam_result, load, question
 
-from dreamseed.jobs.shard import Shard, sql_filter
 from dreamseed.storage import activity
+from dreamseed.storage.shard import Shard, sql_filter
 
 FIRST, LAST = date(2026, 9, 1), date(2026, 10, 5)  # 35 days: three slices of at most 14 days
 

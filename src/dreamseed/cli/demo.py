@@ -47,7 +47,7 @@ def demo(students: int, weeks: int, seed: int, home: Path | None, reset: bool, v
     Takes a minute or two on a laptop.
     """
     from dreamseed.demo import DemoPlan, DemoRefused, run_demo
-    from dreamseed.jobs.chain import StepOutcome
+    from dreamseed.runtime.chain import StepOutcome
 
     settings = load_settings()
     if home is not None:

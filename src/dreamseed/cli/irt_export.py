@@ -14,7 +14,7 @@ from typing import BinaryIO
 import click
 
 from dreamseed.cli.context import UserError, database, load_settings
-from dreamseed.jobs.command import parse_date
+from dreamseed.runtime.command import parse_date
 
 HEADER = ("user_id", "item_id", "correct")
 

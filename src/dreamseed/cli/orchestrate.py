@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import click
 
 from dreamseed.cli.context import database, echo_table, load_settings
-from dreamseed.jobs.command import parse_past_date
-from dreamseed.jobs.registry import JOB_MODULES
+from dreamseed.runtime.command import parse_past_date
+from dreamseed.runtime.registry import JOB_MODULES
 
 
 def _jobs(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
@@ -23,7 +23,7 @@ def _jobs(_ctx: click.Context, _param: click.Parameter, value: str | None) -> li
 
 
 def _report_step(outcome: object) -> None:
-    from dreamseed.jobs.chain import StepOutcome
+    from dreamseed.runtime.chain import StepOutcome
 
     assert isinstance(outcome, StepOutcome)
     if outcome.exit_code is None:
@@ -52,7 +52,7 @@ def run_all(day: date | None, jobs: list[str] | None, dry_run: bool) -> None:
     generate-weekly-report when the date is a Sunday (the week that just ended). When a job fails,
     the jobs after it are skipped and the command exits 1.
     """
-    from dreamseed.jobs.chain import run_chain
+    from dreamseed.runtime.chain import run_chain
 
     settings = load_settings()
     day = day or datetime.now(UTC).date() - timedelta(days=1)
@@ -82,7 +82,7 @@ def backfill(first: date, last: date, jobs: list[str] | None, force: bool) -> No
     the first failing day, saying which job failed; fix it and run the same command again.
     """
     from dreamseed.cli.progress import count_progress
-    from dreamseed.jobs.chain import days_between, run_chain
+    from dreamseed.runtime.chain import days_between, run_chain
 
     if last < first:
         raise click.BadParameter("--to is before --from")
@@ -112,7 +112,7 @@ def runs(job: str | None, limit: int) -> None:
     A run still marked running whose process died (its advisory lock is free) is marked abandoned
     first, so the list tells the truth (and the job's metrics are pushed as a failed run).
     """
-    from dreamseed.jobs.runner import abandon_dead_runs
+    from dreamseed.runtime.runner import abandon_dead_runs
     from dreamseed.storage import job_runs
 
     settings = load_settings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dreamseed.jobs.registry import JOB_MODULES, available_jobs, load_job
+from dreamseed.runtime.registry import JOB_MODULES, available_jobs, load_job
 
 
 class JobGroup(click.Group):
@@ -13,7 +13,7 @@ class JobGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in JOB_MODULES and cmd_name in available_jobs():
-            from dreamseed.jobs.command import job_command
+            from dreamseed.runtime.command import job_command
 
             return job_command(load_job(cmd_name))
         return super().get_command(ctx, cmd_name)

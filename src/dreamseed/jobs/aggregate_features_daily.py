@@ -12,10 +12,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from dreamseed.jobs.command import main
-from dreamseed.jobs.phases import Phases
-from dreamseed.jobs.runner import Job, JobContext, JobResult, yesterday
 from dreamseed.kpis import KpiParameters, improvement_index, prepare_attempts, prepare_theta_history
+from dreamseed.runtime.command import main
+from dreamseed.runtime.phases import Phases
+from dreamseed.runtime.runner import Job, JobContext, JobResult, yesterday
 from dreamseed.storage import activity, features
 
 IMPROVEMENT_LOOKBACK_DAYS = 27  # I_t's two 14-day windows end at the day and start 27 days before

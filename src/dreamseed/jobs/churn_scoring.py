@@ -15,8 +15,8 @@ from sqlalchemy import Connection
 from dreamseed.evaluation.churn_features import churn_features
 from dreamseed.evaluation.churn_model import MODEL_FORMAT, MODEL_NAME, ChurnModel
 from dreamseed.evaluation.selection import stored_model_wins, with_learned_churn
-from dreamseed.jobs.logs import JobLogger
 from dreamseed.kpis import KpiParameters, prepare_attempts
+from dreamseed.runtime.logs import JobLogger
 from dreamseed.settings import Settings
 from dreamseed.storage import model_artifacts
 

@@ -19,10 +19,6 @@ from sqlalchemy import Connection
 
 from dreamseed.jobs import churn_scoring
 from dreamseed.jobs.churn_scoring import ActiveChurnModel
-from dreamseed.jobs.command import main
-from dreamseed.jobs.phases import Phases
-from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
-from dreamseed.jobs.shard import Shard
 from dreamseed.kpis import (
     KpiParameters,
     SlopePrior,
@@ -34,9 +30,13 @@ from dreamseed.kpis import (
     timed_answers,
 )
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
+from dreamseed.runtime.command import main
+from dreamseed.runtime.phases import Phases
+from dreamseed.runtime.runner import Job, JobContext, JobResult, monday
 from dreamseed.settings import Settings
 from dreamseed.storage import activity, irt_service, kpis
 from dreamseed.storage.activity import UserRange
+from dreamseed.storage.shard import Shard
 
 THETA_HISTORY_DAYS = 180
 PRIOR_SAMPLE_USERS = 1000

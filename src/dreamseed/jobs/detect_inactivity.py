@@ -17,10 +17,10 @@ import click
 import pandas as pd
 from sqlalchemy import Connection
 
-from dreamseed.jobs.command import main
 from dreamseed.jobs.compute_daily_kpis import kpis_in_parts
-from dreamseed.jobs.runner import Job, JobContext, JobResult, monday, yesterday
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
+from dreamseed.runtime.command import main
+from dreamseed.runtime.runner import Job, JobContext, JobResult, monday, yesterday
 from dreamseed.storage import inactivity, kpis
 
 WINDOW_DAYS = LOOKBACK_DAYS

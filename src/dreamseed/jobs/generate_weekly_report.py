@@ -33,10 +33,11 @@ import click
 import pandas as pd
 from sqlalchemy import Connection
 
-from dreamseed.jobs.command import main, parse_date
-from dreamseed.jobs.phases import checkpoint
 from dreamseed.jobs.report_inputs import WeeklyReportFrames, report_data_by_user
-from dreamseed.jobs.report_pool import (
+from dreamseed.reports import ReportData, ReportRenderer
+from dreamseed.runtime.command import main, parse_date
+from dreamseed.runtime.phases import checkpoint
+from dreamseed.runtime.report_pool import (
     GIVE_UP_AFTER,
     NOT_ATTEMPTED,
     RenderSettings,
@@ -45,8 +46,7 @@ from dreamseed.jobs.report_pool import (
     render_and_store,
     usable_cpus,
 )
-from dreamseed.jobs.runner import Job, JobContext, JobResult, monday
-from dreamseed.reports import ReportData, ReportRenderer
+from dreamseed.runtime.runner import Job, JobContext, JobResult, monday
 from dreamseed.settings import Settings
 from dreamseed.storage import job_runs
 from dreamseed.storage import reports as report_storage

@@ -34,7 +34,6 @@ import click
 import numpy as np
 import pandas as pd
 
-from dreamseed.api.client import IrtServiceClient, RetryPolicy, calibration_request, parse_calibration
 from dreamseed.irt import ItemParameters, Responses, marginal_loglik
 from dreamseed.jobs.calibration_steps import (
     FREEZE_MAX_SE_B,
@@ -51,9 +50,10 @@ from dreamseed.jobs.calibration_steps import (
     responses_of,
     topic_thetas,
 )
-from dreamseed.jobs.command import main
-from dreamseed.jobs.phases import Phases
-from dreamseed.jobs.runner import Job, JobContext, JobResult, yesterday
+from dreamseed.remote.irt_client import IrtServiceClient, RetryPolicy, calibration_request, parse_calibration
+from dreamseed.runtime.command import main
+from dreamseed.runtime.phases import Phases
+from dreamseed.runtime.runner import Job, JobContext, JobResult, yesterday
 from dreamseed.settings import Settings
 from dreamseed.storage import calibration
 

@@ -33,8 +33,8 @@ from dreamseed.ingest.files import csv_records, exam_result_records, numbered_li
 from dreamseed.ingest.records import check_goal, check_question
 from dreamseed.jobs import churn_training
 from dreamseed.jobs.compute_daily_kpis import kpi_parameters
-from dreamseed.jobs.registry import available_jobs, load_job
-from dreamseed.jobs.runner import EXIT_OK, Job, execute, monday
+from dreamseed.runtime.registry import available_jobs, load_job
+from dreamseed.runtime.runner import EXIT_OK, Job, execute, monday
 from dreamseed.settings import Settings
 from dreamseed.storage import evaluation as storage
 from dreamseed.storage import ingest, migrate

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
-from dreamseed.jobs.registry import available_jobs, load_job
-from dreamseed.jobs.runner import EXIT_OK, execute
+from dreamseed.runtime.registry import available_jobs, load_job
+from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
 from dreamseed.storage import job_runs
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from dreamseed.jobs.runner import EXIT_LOCKED, Job, execute
-from dreamseed.jobs.shard import Shard
+from dreamseed.runtime.runner import EXIT_LOCKED, Job, execute
+from dreamseed.storage.shard import Shard
 
 _EXIT_CODES = (
     f"Exit status: 0 on success; 1 when any entity failed or on a fatal error; {EXIT_LOCKED} when another "
@@ -56,7 +56,7 @@ def job_command(job: Job) -> click.Command:
     """The click command that runs `job` with the shared options plus the job's own."""
 
     def callback(date: date | None, dry_run: bool, shard: Shard | None, **options: Any) -> None:
-        from dreamseed.cli.context import database, load_settings
+        from dreamseed.runtime.edge import database, load_settings
 
         settings = load_settings()
         with database(settings) as engine:

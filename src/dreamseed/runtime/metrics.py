@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway
 
-from dreamseed.jobs.shard import Shard
+from dreamseed.runtime.results import JobResult
 from dreamseed.settings import Settings
-
-if TYPE_CHECKING:
-    from dreamseed.jobs.runner import JobResult
+from dreamseed.storage.shard import Shard
 
 LABELS = ("job_name",)
 BASE_METRICS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from dreamseed.jobs.runner import Job
+from dreamseed.runtime.runner import Job
 
 JOB_MODULES: dict[str, str] = {
     "mirt-calibrate": "dreamseed.jobs.mirt_calibrate",

@@ -31,11 +31,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from dreamseed.jobs.logs import JobLogger
-from dreamseed.jobs.phases import checkpoint
-from dreamseed.jobs.shard import Shard
+from dreamseed.runtime import metrics
+from dreamseed.runtime.logs import JobLogger
+from dreamseed.runtime.phases import checkpoint
+from dreamseed.runtime.results import JobResult
 from dreamseed.settings import Settings
 from dreamseed.storage import job_runs
+from dreamseed.storage.shard import Shard
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -59,20 +61,6 @@ class JobContext:
     def now(self) -> datetime:
         """The wall clock at the edge (jobs pass it into the pure core explicitly)."""
         return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class JobResult:
-    """What a run did: entities processed and failed, and domain figures exported as metrics."""
-
-    processed: int
-    failed: int = 0
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    summary: str | None = None  # the job's own summary fields, e.g. "processed_users=3, week=…"
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
 
 
 @dataclass(frozen=True)
@@ -156,8 +144,6 @@ def abandon_dead_runs(
 
     ``engine`` may be the connection that holds a starting run's own locks (they do not count).
     """
-    from dreamseed.jobs import metrics
-
     if isinstance(engine, Connection):
         abandoned = job_runs.abandon_dead_runs(engine, run_lock_key, job)
     else:
@@ -253,8 +239,6 @@ def _record(
 ) -> bool:
     """Finish the job_runs row and push the metrics (not in a dry run). False when the database is
     gone: one ERROR line unless ``quiet`` (the row stays running and is marked abandoned later)."""
-    from dreamseed.jobs import metrics
-
     if context.dry_run:
         return True
     processed, failed = (result.processed, result.failed) if result is not None else (0, 0)

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dreamseed.jobs.shard import Shard, sql_filter
 from dreamseed.storage.frames import copy_out_csv, read_frame
 from dreamseed.storage.packed import (
     PackedColumn,
@@ -28,6 +27,7 @@ from dreamseed.storage.packed import (
     read_packed_groups,
     row_keys,
 )
+from dreamseed.storage.shard import Shard, sql_filter
 
 
 @dataclass(frozen=True)

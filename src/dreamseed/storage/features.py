@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dreamseed.jobs.shard import Shard, sql_filter
 from dreamseed.storage.frames import copy_frame, read_frame, staging_table
+from dreamseed.storage.shard import Shard, sql_filter
 
 FEATURE_COLUMNS = [
     "user_id",

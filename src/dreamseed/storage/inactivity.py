@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from dreamseed.jobs.shard import Shard, sql_filter
 from dreamseed.storage.frames import copy_frame, read_frame, staging_table
+from dreamseed.storage.shard import Shard, sql_filter
 
 EPISODE_COLUMNS = ("user_id", "last_seen_at", "inactive_since", "threshold_days")
 

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, text
 from tests.factories import at, exam_result, load, question, table_fingerprints
 from tests.jobs.mirt_calibrate.calibration_data import END, answers
 
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
-from dreamseed.jobs.shard import Shard
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_FAILED, EXIT_OK, execute
 from dreamseed.settings import Settings
+from dreamseed.storage.shard import Shard
 from dreamseed.synth import SynthPlatform
 
 JOB = load_job("mirt-calibrate")

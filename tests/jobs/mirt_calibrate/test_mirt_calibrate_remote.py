@@ -16,8 +16,8 @@ from tests.factories import table_fingerprints
 from tests.jobs.mirt_calibrate.calibration_data import END
 
 from dreamseed.api.app import create_app
-from dreamseed.jobs.registry import load_job
-from dreamseed.jobs.runner import EXIT_FAILED, EXIT_OK, execute
+from dreamseed.runtime.registry import load_job
+from dreamseed.runtime.runner import EXIT_FAILED, EXIT_OK, execute
 from dreamseed.settings import Settings
 
 JOB = load_job("mirt-calibrate")
@@ -111,7 +111,7 @@ def test_a_service_that_keeps_failing_fails_the_job_and_writes_nothing(
         )
     assert code == EXIT_FAILED
     assert len(flaky.arrivals) == 2
-    assert "[FATAL] mirt-calibrate failed: POST" in capsys.readouterr().out
+    assert "[FATAL] mirt-calibrate failed: IrtServiceError: POST" in capsys.readouterr().out
     assert {k: v for k, v in table_fingerprints(platform).items() if k != "job_runs"} == before
 
 
