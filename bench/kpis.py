@@ -27,10 +27,10 @@ import pandas as pd
 from bench._support import machine, markdown_table, scratch_database, timed
 from sqlalchemy import Engine, text
 
-from dreamseed.jobs import compute_daily_kpis
-from dreamseed.jobs.compute_daily_kpis import kpi_parameters
 from dreamseed.kpis import SlopePrior, compute_kpis
 from dreamseed.kpis.attempts import ATTEMPT_COLUMNS, LOOKBACK_DAYS
+from dreamseed.runtime import kpi_parts
+from dreamseed.runtime.kpi_parts import kpi_parameters
 from dreamseed.runtime.registry import load_job
 from dreamseed.runtime.runner import EXIT_OK, execute, monday
 from dreamseed.settings import Settings
@@ -180,7 +180,7 @@ def main() -> None:
         sample = list(users[: args.slice])
         with engine.connect() as connection:  # the prior the job estimated (not timed)
             bank = irt_service.read_item_bank(connection, settings.mirt_version)
-            prior = compute_daily_kpis.read_slope_prior(connection, settings, END, bank)
+            prior = kpi_parts.read_slope_prior(connection, settings, END, bank)
         with timed(seconds, "original"):
             original_approach(engine, settings, sample, prior)
     per_user = seconds["original"] / len(sample)

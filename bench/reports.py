@@ -35,8 +35,8 @@ from bench._support import machine, markdown_table, scratch_database, timed
 from sqlalchemy import Engine, text
 
 from dreamseed.jobs.generate_weekly_report import read_frames
-from dreamseed.jobs.report_inputs import report_data_by_user
 from dreamseed.reports import ReportData, ReportRenderer, sample_report_data
+from dreamseed.reports.inputs import report_data_by_user
 from dreamseed.reports.sample import sample_item_bank
 from dreamseed.runtime.registry import load_job
 from dreamseed.runtime.runner import EXIT_OK, execute

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from dreamseed.cli.evaluate import evaluate
 from dreamseed.cli.model import model
-from dreamseed.jobs.replay import load_platform, sunday_cutoffs
+from dreamseed.runtime.replay import load_platform, sunday_cutoffs
 from dreamseed.synth import SynthConfig, generate_platform, write_platform
 
 END = dt.date(2026, 11, 1)  # a Sunday

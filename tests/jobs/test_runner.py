@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from tests.factories import load, steady_learner, table_fingerprints
 
-from dreamseed.jobs import compute_daily_kpis
+from dreamseed.runtime import kpi_parts
 from dreamseed.runtime.registry import load_job
 from dreamseed.runtime.runner import (
     EXIT_FAILED,
@@ -116,7 +116,7 @@ def test_one_failing_user_does_not_stop_the_others() -> None:
             raise ValueError("broken history")
         return pd.DataFrame({"S": [0.1] * len(users)}, index=users)
 
-    result = compute_daily_kpis.isolate_failures(
+    result = kpi_parts.isolate_failures(
         ["a", "b", "bad", "c", "d"], compute, lambda user, _error: failures.append(user)
     )
     assert sorted(result.index) == ["a", "b", "c", "d"]

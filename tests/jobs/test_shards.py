@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 from tests.factories import load, steady_learner
 
-from dreamseed.jobs.compute_daily_kpis import user_parts
+from dreamseed.runtime.kpi_parts import user_parts
 from dreamseed.runtime.registry import load_job
 from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings

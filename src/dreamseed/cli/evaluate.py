@@ -20,7 +20,7 @@ from dreamseed.cli.progress import staged_progress
 
 if TYPE_CHECKING:
     from dreamseed.evaluation.summary import EvaluationResult
-    from dreamseed.jobs.replay import Progress, ReplayOutcome
+    from dreamseed.runtime.replay import Progress, ReplayOutcome
     from dreamseed.settings import Settings
 
 
@@ -127,7 +127,7 @@ def _run(
     calibrate_every: int,
     progress: Progress,
 ) -> ReplayOutcome:
-    from dreamseed.jobs import replay
+    from dreamseed.runtime import replay
     from dreamseed.storage.evaluation import ScratchDatabaseError
 
     try:

@@ -54,8 +54,8 @@ def train(last_day: dt.datetime | None, weeks: int, activate: bool) -> None:
     """
     from dreamseed.cli.progress import count_progress
     from dreamseed.evaluation.training import train_and_compare
-    from dreamseed.jobs.churn_training import churn_snapshots, store_churn_model, weekly_cutoffs
-    from dreamseed.jobs.compute_daily_kpis import kpi_parameters
+    from dreamseed.runtime.churn_training import churn_snapshots, store_churn_model, weekly_cutoffs
+    from dreamseed.runtime.kpi_parts import kpi_parameters
 
     settings = load_settings()
     parameters = kpi_parameters(settings)

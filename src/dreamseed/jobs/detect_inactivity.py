@@ -17,9 +17,9 @@ import click
 import pandas as pd
 from sqlalchemy import Connection
 
-from dreamseed.jobs.compute_daily_kpis import kpis_in_parts
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
 from dreamseed.runtime.command import main
+from dreamseed.runtime.kpi_parts import kpis_in_parts
 from dreamseed.runtime.runner import Job, JobContext, JobResult, monday, yesterday
 from dreamseed.storage import inactivity, kpis
 

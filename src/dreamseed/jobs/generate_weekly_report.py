@@ -33,8 +33,8 @@ import click
 import pandas as pd
 from sqlalchemy import Connection
 
-from dreamseed.jobs.report_inputs import WeeklyReportFrames, report_data_by_user
 from dreamseed.reports import ReportData, ReportRenderer
+from dreamseed.reports.inputs import WeeklyReportFrames, report_data_by_user
 from dreamseed.runtime.command import main, parse_date
 from dreamseed.runtime.phases import checkpoint
 from dreamseed.runtime.report_pool import (

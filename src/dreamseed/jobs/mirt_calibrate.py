@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from dreamseed.irt import ItemParameters, Responses, marginal_loglik
-from dreamseed.jobs.calibration_steps import (
+from dreamseed.irt.calibration_steps import (
     FREEZE_MAX_SE_B,
     ITEM_PRIORS,
     Fitted,

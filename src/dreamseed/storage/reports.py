@@ -17,10 +17,10 @@ import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from dreamseed.reports.inputs import KPI_COLUMNS
 from dreamseed.storage.frames import copy_frame, copy_out_csv, read_frame, staging_table
 from dreamseed.storage.shard import Shard, sql_filter
 
-KPI_COLUMNS = ("I_t", "E_t", "R_t", "A_t", "P", "S")
 HISTORY_WEEKS = 8
 
 

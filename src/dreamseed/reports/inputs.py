@@ -16,8 +16,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from dreamseed.reports import Goal, Kpis, Lang, ReportData, ThetaPoint, TopicRow
-from dreamseed.storage.reports import KPI_COLUMNS
+from dreamseed.reports.data import Goal, Kpis, Lang, ReportData, ThetaPoint, TopicRow
+
+#: The KPIs a report shows, in the order of the week's frame (storage.reports reads them).
+KPI_COLUMNS = ("I_t", "E_t", "R_t", "A_t", "P", "S")
 
 DAYS_PER_WEEK = 7
 

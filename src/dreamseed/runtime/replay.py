@@ -31,8 +31,8 @@ from dreamseed.evaluation.assessment import with_churn_outcomes, with_goal_outco
 from dreamseed.evaluation.training import TrainedChurnModel, train_and_compare
 from dreamseed.ingest.files import csv_records, exam_result_records, numbered_lines
 from dreamseed.ingest.records import check_goal, check_question
-from dreamseed.jobs import churn_training
-from dreamseed.jobs.compute_daily_kpis import kpi_parameters
+from dreamseed.runtime import churn_training
+from dreamseed.runtime.kpi_parts import kpi_parameters
 from dreamseed.runtime.registry import available_jobs, load_job
 from dreamseed.runtime.runner import EXIT_OK, Job, execute, monday
 from dreamseed.settings import Settings

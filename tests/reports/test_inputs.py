@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dreamseed.jobs.report_inputs import WeeklyReportFrames, report_data_by_user, rows_by_user
 from dreamseed.reports import Kpis, ReportData
+from dreamseed.reports.inputs import WeeklyReportFrames, report_data_by_user, rows_by_user
 
 WEEK = date(2026, 11, 16)
 KPI_FRAME_COLUMNS = [

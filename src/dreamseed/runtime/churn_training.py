@@ -16,9 +16,9 @@ from sqlalchemy import Connection
 from dreamseed.evaluation.churn_features import churn_features, no_activity_labels
 from dreamseed.evaluation.churn_model import MODEL_FORMAT, MODEL_NAME
 from dreamseed.evaluation.training import ChurnSnapshots, TrainedChurnModel
-from dreamseed.jobs.compute_daily_kpis import THETA_HISTORY_DAYS
 from dreamseed.kpis import KpiParameters, prepare_attempts, theta_trend
 from dreamseed.kpis.attempts import LOOKBACK_DAYS
+from dreamseed.runtime.kpi_parts import THETA_HISTORY_DAYS
 from dreamseed.storage import activity, model_artifacts
 from dreamseed.storage.evaluation import read_activity_days
 
