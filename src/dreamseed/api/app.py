@@ -28,6 +28,7 @@ from dreamseed.api.middleware import GuardPolicy, RequestGuard, RequestMetrics
 from dreamseed.api.openapi import add_request_schemas
 from dreamseed.api.routes import analysis, health, ingest, irt, metrics
 from dreamseed.api.schemas import CalibrateRequest, ScoreRequest, UpdateThetaRequest
+from dreamseed.console import CONSOLE_PREFIX, add_console
 from dreamseed.settings import Settings
 from dreamseed.storage import irt_service
 
@@ -45,7 +46,7 @@ def guard_policy(settings: Settings) -> GuardPolicy:
     return GuardPolicy(
         token=secret or None,
         public_paths=PUBLIC_PATHS,
-        public_prefixes=(STATIC_PREFIX + "/",),
+        public_prefixes=(STATIC_PREFIX + "/", CONSOLE_PREFIX),  # the console signs its users in itself
         body_limits={
             "/irt/calibrate": settings.api_max_calibrate_bytes,
             "/irt/score": small,
@@ -92,6 +93,7 @@ def create_app(
     app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: counts 401 and 413 too
     for router in (health.router, irt.router, analysis.router, ingest.router, metrics.router):
         app.include_router(router)
+    add_console(app, settings)
     add_docs_pages(app)
     add_request_schemas(app, [CalibrateRequest, ScoreRequest, UpdateThetaRequest])
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
