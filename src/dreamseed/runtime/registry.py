@@ -12,6 +12,7 @@ JOB_MODULES: dict[str, str] = {
     "compute-daily-kpis": "dreamseed.jobs.compute_daily_kpis",
     "detect-inactivity": "dreamseed.jobs.detect_inactivity",
     "generate-weekly-report": "dreamseed.jobs.generate_weekly_report",
+    "refresh-console": "dreamseed.jobs.refresh_console",
 }
 
 
