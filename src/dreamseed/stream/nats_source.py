@@ -1,0 +1,149 @@
+"""NATS JetStream behind the `EventSource` seam: the stream, the durable pull consumer, the source.
+
+The stream keeps every subject ``dreamseed.exam_results.>`` on file storage, de-duplicates
+publishes by ``Nats-Msg-Id`` (the session id) within a window, and keeps events for
+STREAM_MAX_AGE_DAYS. The durable consumer acknowledges explicitly, redelivers an event unacked
+after STREAM_ACK_WAIT_S, at most STREAM_MAX_DELIVER times; every worker binds to the same one, so
+the server spreads the events over the workers (the scale-out a Kafka consumer group gives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import FetchTimeoutError, NotFoundError
+
+from dreamseed.settings import Settings
+from dreamseed.stream.source import Delivery, Lag
+
+SUBJECT_PREFIX = "dreamseed.exam_results"
+DUPLICATE_WINDOW = timedelta(hours=2)
+MAX_ACK_PENDING = 20_000
+
+
+@dataclass(frozen=True)
+class StreamLayout:
+    """Names and limits of the stream and its consumer (from the settings)."""
+
+    stream: str
+    consumer: str
+    replicas: int
+    max_age_s: float
+    ack_wait_s: float
+    max_deliver: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> StreamLayout:
+        return cls(
+            settings.stream_name,
+            settings.stream_consumer,
+            settings.stream_replicas,
+            settings.stream_max_age_days * 86_400.0,
+            float(settings.stream_ack_wait_s),
+            settings.stream_max_deliver,
+        )
+
+    def stream_config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.stream,
+            subjects=[f"{SUBJECT_PREFIX}.>"],
+            storage=StorageType.FILE,
+            num_replicas=self.replicas,
+            max_age=self.max_age_s,
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        )
+
+    def consumer_config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.consumer,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait_s,
+            max_deliver=self.max_deliver,
+            max_ack_pending=MAX_ACK_PENDING,
+            filter_subject=f"{SUBJECT_PREFIX}.>",
+        )
+
+
+async def connect(url: str, name: str = "dreamseed") -> Client:
+    """A client that reconnects for ever (a restarted server or a cluster failover is waited out)."""
+    return await nats.connect(
+        servers=[part.strip() for part in url.split(",") if part.strip()],
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.25,
+        connect_timeout=5,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, layout: StreamLayout) -> None:
+    """Create (or update to these settings) the stream and its durable consumer; idempotent."""
+    try:
+        await js.stream_info(layout.stream)
+        await js.update_stream(layout.stream_config())
+    except NotFoundError:
+        await js.add_stream(layout.stream_config())
+    await js.add_consumer(layout.stream, layout.consumer_config())
+
+
+class NatsSource:
+    """The durable pull consumer as an `EventSource`."""
+
+    def __init__(self, client: Client, layout: StreamLayout) -> None:
+        self.client, self.layout = client, layout
+        self._js = client.jetstream()
+        self._subscription: Any = None
+
+    @classmethod
+    async def open(cls, url: str, layout: StreamLayout, create: bool = True) -> NatsSource:
+        client = await connect(url, "dreamseed-stream-consume")
+        source = cls(client, layout)
+        if create:
+            await ensure_stream(source._js, layout)
+        source._subscription = await source._js.pull_subscribe_bind(layout.consumer, layout.stream)
+        return source
+
+    async def fetch(self, max_events: int, timeout_s: float) -> list[Delivery]:
+        try:
+            messages = await self._subscription.fetch(max_events, timeout=max(timeout_s, 0.001))
+        except (TimeoutError, FetchTimeoutError, NatsTimeoutError):
+            return []
+        return [_delivery(message) for message in messages]
+
+    async def ack(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            await delivery.handle.ack()
+        await self.client.flush()
+
+    async def extend(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            await delivery.handle.in_progress()
+        await self.client.flush()
+
+    async def lag(self) -> Lag:
+        info = await self._js.consumer_info(self.layout.stream, self.layout.consumer)
+        return Lag(int(info.num_pending or 0), int(info.num_ack_pending or 0), int(info.ack_floor.stream_seq))
+
+    async def close(self) -> None:
+        if not self.client.is_closed:
+            await self.client.close()
+
+
+def _delivery(message: Any) -> Delivery:
+    metadata = message.metadata
+    return Delivery(
+        data=message.data,
+        sequence=int(metadata.sequence.stream),
+        subject=message.subject,
+        delivered=int(metadata.num_delivered),
+        published_at=metadata.timestamp,
+        handle=message,
+    )
