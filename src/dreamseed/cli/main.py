@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "dreamseed.cli.serve:serve",
     "evaluate": "dreamseed.cli.evaluate:evaluate",
     "cat": "dreamseed.cli.cat:cat",
+    "stream": "dreamseed.cli.stream:stream",
     "console": "dreamseed.cli.console:console",
 }
 
