@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from dreamseed.irt import ItemParameters, Responses, marginal_loglik
-from dreamseed.irt.calibration_steps import (
+from dreamseed.remote.irt_client import IrtServiceClient, RetryPolicy, calibration_request, parse_calibration
+from dreamseed.runtime.calibration_steps import (
     FREEZE_MAX_SE_B,
     ITEM_PRIORS,
     Fitted,
@@ -50,7 +51,6 @@ from dreamseed.irt.calibration_steps import (
     responses_of,
     topic_thetas,
 )
-from dreamseed.remote.irt_client import IrtServiceClient, RetryPolicy, calibration_request, parse_calibration
 from dreamseed.runtime.command import main
 from dreamseed.runtime.phases import Phases
 from dreamseed.runtime.runner import Job, JobContext, JobResult, yesterday
