@@ -14,6 +14,7 @@ from dreamseed.cat import (
     Policy,
     item_information,
     next_item,
+    run_simulees,
     simulate,
     sympson_hetter_parameters,
 )
@@ -91,3 +92,43 @@ def test_exposure_control_needs_a_generator_and_matching_parameters(bank: ItemBa
             Policy(exposure="sympson-hetter", exposure_parameters=np.ones(3)),
             np.random.default_rng(),
         )
+
+
+def test_sympson_hetter_reports_the_items_whose_lottery_failed(bank: ItemBank) -> None:
+    order = np.argsort(item_information(bank, 0.0))[::-1]
+    k = np.ones(len(bank))
+    k[order[:3]] = 0.0  # the three best items always fail their lottery
+    step = next_item(
+        bank, [], Policy(exposure="sympson-hetter", exposure_parameters=k), np.random.default_rng(0)
+    )
+    assert step.item == order[3]
+    assert sorted(step.rejected) == sorted(order[:3].tolist())
+    assert set(step.examined) == {*order[:4].tolist()}
+    plain = next_item(bank, [], Policy())
+    assert plain.rejected == ()
+
+
+def test_an_item_ruled_out_stays_out_for_the_rest_of_the_session(bank: ItemBank) -> None:
+    policy = Policy(exposure="sympson-hetter", exposure_parameters=np.full(len(bank), 0.5))
+    rng = np.random.default_rng(3)
+    answers: list[tuple[int, bool]] = []
+    ruled_out: set[int] = set()
+    for _ in range(8):
+        step = next_item(bank, answers, policy, rng, ruled_out)
+        assert step.item is not None
+        assert step.item not in ruled_out
+        assert not ruled_out & set(step.examined)
+        ruled_out.update(step.rejected)
+        answers.append((step.item, bool(rng.random() < 0.5)))
+    assert ruled_out
+
+
+def test_with_rejections_ruled_out_each_item_is_examined_at_most_once_per_simulee() -> None:
+    bank = make_bank(80, seed=3)
+    policy = Policy(se_stop=None, max_items=5)
+    sample = np.random.default_rng(7).normal(size=100)
+    result = sympson_hetter_parameters(bank, sample, policy, np.random.default_rng(7), 0.25, 6)
+    controlled = replace(policy, exposure="sympson-hetter", exposure_parameters=result.k)
+    trace = run_simulees(bank, sample, controlled, np.random.default_rng(9))
+    assert trace.examined.max() <= sample.size
+    assert trace.administered.max() <= trace.examined.max()

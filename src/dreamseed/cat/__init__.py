@@ -22,7 +22,7 @@ from dreamseed.cat.errors import (
 from dreamseed.cat.exposure import ExposureParameters, sympson_hetter_parameters
 from dreamseed.cat.information import item_information, item_probability
 from dreamseed.cat.policy import Policy
-from dreamseed.cat.session import NextItem, next_item
+from dreamseed.cat.session import NextItem, estimate, next_item
 from dreamseed.cat.simulate import SimulationReport, run_simulees, simulate
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "Policy",
     "SimulationReport",
     "UnknownItemError",
+    "estimate",
     "item_information",
     "item_probability",
     "next_item",

@@ -6,7 +6,7 @@ Scores are "higher is better", shape (J,): Fisher information (``test``) or −|
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -31,19 +31,27 @@ class Eligibility:
 @dataclass(frozen=True, eq=False)
 class Choice:
     """The chosen item, how it was picked, and every item examined on the way (Sympson–Hetter
-    candidates that were drawn and rejected before it, plus the item itself; shape (n,))."""
+    candidates that were drawn and rejected before it, plus the item itself; shape (n,)).
+    ``rejected`` (shape (m,)): the examined items whose Sympson–Hetter lottery failed, which the
+    standard procedure rules out for the rest of the session."""
 
     item: int
     how: str
     examined: IntArray
+    rejected: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
 
 
-def eligible_items(bank: ItemBank, answered: IntArray, policy: Policy) -> Eligibility:
+def eligible_items(
+    bank: ItemBank, answered: IntArray, policy: Policy, ruled_out: IntArray | None = None
+) -> Eligibility:
     """Unseen, not excluded items, restricted to the policy's topic or to the topic furthest below
-    its target share (``answered``: item indices so far, shape (n,))."""
+    its target share (``answered``: item indices so far, shape (n,); ``ruled_out``: further item
+    indices this session may not serve, e.g. Sympson–Hetter rejections, shape (m,))."""
     mask = np.ones(len(bank), dtype=bool)
     mask[answered] = False
     excluded = np.fromiter(policy.excluded, dtype=np.intp, count=len(policy.excluded))
+    if ruled_out is not None and ruled_out.size:
+        excluded = np.concatenate([excluded, ruled_out.astype(np.intp)])
     mask[excluded[(excluded >= 0) & (excluded < len(bank))]] = False
     if policy.topic is not None:
         mask &= bank.topic_code == bank.topic_index(policy.topic)
@@ -112,4 +120,5 @@ def _sympson_hetter(masked: FloatArray, mask: BoolArray, policy: Policy, rng: np
     if not np.isfinite(candidates[item]):
         item, how = int(np.argmax(masked)), "best eligible item (every Sympson–Hetter lottery failed)"
     examined = np.flatnonzero(mask & (masked >= masked[item]))
-    return Choice(item, how, examined.astype(np.intp))
+    rejected = examined[~accepted[examined]] if accepted[item] else np.empty(0, dtype=np.intp)
+    return Choice(item, how, examined.astype(np.intp), rejected.astype(np.intp))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +24,10 @@ Answer = tuple[int, bool]
 class NextItem:
     """What to serve next and why. ``item`` is a bank index (None when ``stop``); ``theta`` and
     ``se`` (θ units) are the estimate from the answers so far; ``information`` (1/θ²) and
-    ``p_correct`` describe the chosen item at ``theta`` (NaN when stopping)."""
+    ``p_correct`` describe the chosen item at ``theta`` (NaN when stopping). ``examined``: the items
+    drawn for a Sympson–Hetter lottery on the way (the chosen one included); ``rejected``: those
+    whose lottery failed, which the caller passes back as ``ruled_out`` for the rest of the session
+    (the standard procedure: a rejected item is not a candidate again in that session)."""
 
     item: int | None
     item_id: object
@@ -37,14 +40,20 @@ class NextItem:
     information: float = float("nan")
     p_correct: float = float("nan")
     examined: tuple[int, ...] = ()
+    rejected: tuple[int, ...] = ()
 
 
 def next_item(
-    bank: ItemBank, answers: Sequence[Answer], policy: Policy, rng: np.random.Generator | None = None
+    bank: ItemBank,
+    answers: Sequence[Answer],
+    policy: Policy,
+    rng: np.random.Generator | None = None,
+    ruled_out: Collection[int] = (),
 ) -> NextItem:
     """Choose the next item for a session with ``answers`` [(item index, correct), …] so far.
 
-    ``rng`` is needed for randomesque and Sympson–Hetter exposure control. Raises
+    ``rng`` is needed for randomesque and Sympson–Hetter exposure control; ``ruled_out`` holds the
+    item indices this session may no longer serve (the ``rejected`` of its earlier steps). Raises
     ``UnknownItemError`` for an index outside the bank or answered twice, ``EmptyTopicError`` for
     a policy topic without items, ``InvalidPolicyError`` for a policy the bank cannot serve.
     """
@@ -54,7 +63,8 @@ def next_item(
     reason = stop_before_selection(n, se, policy)
     if reason is not None:
         return _stopped(theta, se, n, reason)
-    eligibility = eligible_items(bank, answered, policy)
+    excluded = np.fromiter(ruled_out, dtype=np.intp, count=len(ruled_out))
+    eligibility = eligible_items(bank, answered, policy, excluded)
     p = item_probability(bank, theta)
     information = item_information(bank, theta, p)
     best = float(np.max(information, where=eligibility.mask, initial=0.0))
@@ -66,7 +76,7 @@ def next_item(
     text = _reason(policy, choice, float(information[k]), float(p[k]), theta, eligibility.note)
     return NextItem(
         k, _plain(bank.items.item_id[k]), text, theta, se, n, False, None,
-        float(information[k]), float(p[k]), tuple(choice.examined.tolist()),
+        float(information[k]), float(p[k]), tuple(choice.examined.tolist()), tuple(choice.rejected.tolist()),
     )  # fmt: skip
 
 

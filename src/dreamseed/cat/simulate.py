@@ -72,14 +72,16 @@ def run_simulees(
     examined = np.zeros(len(bank), dtype=np.int64)
     for s in range(n):
         answers: list[Answer] = []
+        ruled_out: set[int] = set()  # Sympson–Hetter rejections: out for the rest of the session
         while True:
-            step = next_item(bank, answers, policy, rng)
+            step = next_item(bank, answers, policy, rng, ruled_out)
             if answers:
                 theta_hat[s, len(answers) - 1 :], se[s, len(answers) - 1 :] = step.theta, step.se
             if step.stop or step.item is None:
                 reasons.append(step.stop_reason or "")
                 break
             examined[list(step.examined)] += 1
+            ruled_out.update(step.rejected)
             outcome = bool(rng.random() < item_probability_one(bank, step.item, float(theta[s])))
             items[s, len(answers)], correct[s, len(answers)] = step.item, outcome
             answers.append((step.item, outcome))
