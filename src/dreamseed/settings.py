@@ -214,6 +214,48 @@ class Settings(BaseSettings):
         "(bytes; 413 beyond).",
     )
 
+    # -- adaptive testing (CAT) ----------------------------------------------------------------
+    cat_max_items: int = Field(
+        20,
+        ge=1,
+        le=500,
+        validation_alias=_env("CAT_MAX_ITEMS"),
+        description="Adaptive next-item service: a session stops after this many answers (a request's "
+        "max_items may lower it).",
+    )
+    cat_se_stop: float = Field(
+        0.3,
+        ge=0,
+        validation_alias=_env("CAT_SE_STOP"),
+        description="Adaptive next-item service: a session stops once the SE of θ is at most this "
+        "(0: no SE stop).",
+    )
+    cat_target_p: float = Field(
+        0.7,
+        gt=0,
+        lt=1,
+        validation_alias=_env("CAT_TARGET_P"),
+        description="Adaptive next-item service, policy practice: the P(correct) the next item aims at.",
+    )
+    cat_exposure: Literal["none", "randomesque", "sympson-hetter"] = Field(
+        "none",
+        validation_alias=_env("CAT_EXPOSURE"),
+        description="Adaptive next-item service: exposure control (randomesque: one of the "
+        "CAT_RANDOMESQUE_K best; sympson-hetter: the K of CAT_EXPOSURE_PARAMETERS).",
+    )
+    cat_randomesque_k: int = Field(
+        5,
+        ge=1,
+        validation_alias=_env("CAT_RANDOMESQUE_K"),
+        description="Adaptive next-item service, CAT_EXPOSURE=randomesque: how many best items to pick among.",
+    )
+    cat_exposure_parameters: Path | None = Field(
+        None,
+        validation_alias=_env("CAT_EXPOSURE_PARAMETERS"),
+        description="Adaptive next-item service, CAT_EXPOSURE=sympson-hetter: the K.csv (item_id,k) of "
+        "`dreamseed cat exposure`; items missing from it get K = 1.",
+    )
+
     # -- ingestion ---------------------------------------------------------------------------
     ingest_min_date: date = Field(
         date(2000, 1, 1),

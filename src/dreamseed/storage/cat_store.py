@@ -1,0 +1,130 @@
+"""SQL of the adaptive-testing service: the item bank with topics, who is a known user, and
+``cat_events`` — one row per item served, answered in place, which is also the session's state.
+
+A session is the rows of one (user_id, session_id), read in serving order with one statement on
+the table's unique index. Every call is one statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from dreamseed.storage.frames import read_frame
+
+
+@dataclass(frozen=True)
+class ServedItem:
+    """One row of a session: the item, its answer (None while unanswered) and the items whose
+    Sympson–Hetter lottery failed at the step that served it."""
+
+    item_id: str
+    correct: bool | None
+    rejected: tuple[str, ...]
+
+
+def read_cat_bank(connection: Connection, version: str) -> pd.DataFrame:
+    """The latest parameters of every item of ``version`` with its topic (question.topic_id, ""
+    when the item has no question row). Columns: item_id (text), a, b, c (float), topic (text)."""
+    return read_frame(
+        connection,
+        """
+        SELECT p.item_id, COALESCE((p.params->>'a')::float8, 1) AS a, (p.params->>'b')::float8 AS b,
+               COALESCE((p.params->>'c')::float8, 0) AS c, COALESCE(q.topic_id, '') AS topic
+        FROM mirt_item_params p
+        LEFT JOIN question q
+               ON q.id = CASE WHEN p.item_id ~ '^[0-9]{1,18}$' THEN p.item_id::bigint END
+        WHERE p.version = :version AND p.params->>'b' IS NOT NULL
+        ORDER BY p.item_id
+        """,
+        {"version": version},
+    )
+
+
+def user_is_known(connection: Connection, user_id: str) -> bool:
+    """Whether the platform knows ``user_id``: a session, an exam result, an answer or an ability
+    (each an index lookup)."""
+    return bool(
+        connection.execute(
+            text(
+                """
+                SELECT EXISTS (SELECT 1 FROM mirt_ability WHERE user_id = :u)
+                    OR EXISTS (SELECT 1 FROM attempt_fact WHERE user_id = :u)
+                    OR EXISTS (SELECT 1 FROM exam_results WHERE user_id = :u)
+                    OR EXISTS (SELECT 1 FROM session WHERE user_id = :u)
+                    OR EXISTS (SELECT 1 FROM cat_events WHERE user_id = :u)
+                """
+            ),
+            {"u": user_id},
+        ).scalar_one()
+    )
+
+
+def read_session(connection: Connection, user_id: str, session_id: str) -> list[ServedItem]:
+    """The items served in a session so far, in serving order."""
+    rows = connection.execute(
+        text(
+            "SELECT item_id, correct, rejected FROM cat_events "
+            "WHERE user_id = :u AND session_id = :s ORDER BY id"
+        ),
+        {"u": user_id, "s": session_id},
+    ).all()
+    return [ServedItem(row[0], row[1], tuple(row[2] or ())) for row in rows]
+
+
+def record_served(connection: Connection, event: dict[str, Any]) -> bool:
+    """Insert the row of an item served; False when this session already has the item (a
+    concurrent request served it). ``event`` holds the columns user_id … version of cat_events."""
+    inserted = connection.execute(
+        text(
+            """
+            INSERT INTO cat_events (user_id, session_id, item_id, position, topic_id, policy, reason,
+                                    theta_before, se_before, rejected, version, served_at)
+            VALUES (:user_id, :session_id, :item_id, :position, :topic_id, :policy, :reason,
+                    :theta_before, :se_before, CAST(:rejected AS text[]), :version, :served_at)
+            ON CONFLICT (user_id, session_id, item_id) DO NOTHING
+            RETURNING id
+            """
+        ),
+        event,
+    ).first()
+    return inserted is not None
+
+
+def record_answer(
+    connection: Connection,
+    *,
+    user_id: str,
+    session_id: str,
+    item_id: str,
+    correct: bool,
+    theta_after: float,
+    se_after: float,
+    answered_at: datetime,
+) -> bool:
+    """Fill the answer of a served, unanswered item; False when no such row is waiting."""
+    updated = connection.execute(
+        text(
+            """
+            UPDATE cat_events SET correct = :correct, answered_at = :answered_at,
+                                  theta_after = :theta_after, se_after = :se_after
+            WHERE user_id = :user_id AND session_id = :session_id AND item_id = :item_id
+                  AND correct IS NULL
+            RETURNING id
+            """
+        ),
+        {
+            "user_id": user_id,
+            "session_id": session_id,
+            "item_id": item_id,
+            "correct": correct,
+            "theta_after": theta_after,
+            "se_after": se_after,
+            "answered_at": answered_at,
+        },
+    ).first()
+    return updated is not None
