@@ -27,6 +27,7 @@ from dreamseed.api.metrics import ServiceMetrics
 from dreamseed.api.middleware import GuardPolicy, RequestGuard, RequestMetrics
 from dreamseed.api.openapi import add_request_schemas
 from dreamseed.api.routes import analysis, health, ingest, irt, metrics
+from dreamseed.api.routes import cat as cat_routes
 from dreamseed.api.schemas import CalibrateRequest, ScoreRequest, UpdateThetaRequest
 from dreamseed.console import CONSOLE_PREFIX, add_console
 from dreamseed.settings import Settings
@@ -93,6 +94,7 @@ def create_app(
     app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: counts 401 and 413 too
     for router in (health.router, irt.router, analysis.router, ingest.router, metrics.router):
         app.include_router(router)
+    app.include_router(cat_routes.router)
     add_console(app, settings)
     add_docs_pages(app)
     add_request_schemas(app, [CalibrateRequest, ScoreRequest, UpdateThetaRequest])
