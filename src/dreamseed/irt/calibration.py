@@ -17,11 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from dreamseed.irt.covariance import (
+    FULL_INFORMATION_BUDGET,
+    CovarianceProblem,
+    ParameterCovariance,
+    full_information_cost,
+    item_covariance_blocks,
+    parameter_covariance,
+)
 from dreamseed.irt.em import EMOutcome, IterationInfo, run_em
 from dreamseed.irt.estep import EStepper, log_likelihood_by_user
 from dreamseed.irt.extreme_items import extreme_item_mask, with_extreme_items
@@ -38,12 +46,13 @@ from dreamseed.irt.parameters import Abilities, ItemParameters, Priors, difficul
 from dreamseed.irt.quadrature import QuadratureGrid
 from dreamseed.irt.responses import Responses
 from dreamseed.irt.scoring import score
-from dreamseed.irt.standard_errors import item_standard_errors
+from dreamseed.irt.standard_errors import irt_standard_errors, item_standard_errors
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 Model = ModelName
 MODELS = MODEL_NAMES
+CovarianceMethod = Literal["auto", "full", "block-diagonal"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +83,7 @@ class Calibration:
     fixed_items: tuple[Any, ...] = ()
     extreme_items: tuple[Any, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
+    covariance: ParameterCovariance | None = None
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready figures (no item or user rows)."""
@@ -93,6 +103,7 @@ class Calibration:
             "fixed_items": [_plain(i) for i in self.fixed_items],
             "extreme_items": [_plain(i) for i in self.extreme_items],
             "settings": self.settings,
+            "covariance": None if self.covariance is None else self.covariance.summary(),
         }
 
 
@@ -113,6 +124,7 @@ def calibrate(
     accelerate: bool = True,
     estimate_population: bool | None = None,
     standard_errors: bool = True,
+    covariance: CovarianceMethod = "auto",
     progress: Callable[[IterationInfo], None] | None = None,
     n_threads: int = 2,
 ) -> Calibration:
@@ -120,8 +132,14 @@ def calibrate(
     extreme items and priors. ``tol`` bounds the largest change of any a, d or c in one EM step
     (as R mirt's TOL; c on the probability scale) and ``loglik_tol`` the relative change in the
     log-posterior between SQUAREM cycles; both must hold. ``progress`` is called after every EM
-    iteration.
+    iteration. ``covariance`` picks the standard errors: ``"full"`` (the observed information of
+    all parameters, ``Calibration.covariance``), ``"block-diagonal"`` (a faster approximation from
+    each item's own block, no ``Calibration.covariance``) or ``"auto"`` (default: full while its
+    cost stays under ``covariance.FULL_INFORMATION_BUDGET``, else block-diagonal); the method used
+    is in ``settings["standard_errors"]``.
     """
+    if covariance not in ("auto", "full", "block-diagonal"):
+        raise ValueError(f"covariance must be 'auto', 'full' or 'block-diagonal', not {covariance!r}")
     item_model = ItemModel.named(model)
     problem = _Problem.build(
         responses, item_model, fixed_items, priors or Priors(), quadrature or QuadratureGrid.normal(41, 6.0),
@@ -143,7 +161,17 @@ def calibrate(
     finally:
         stepper.close()
     settings = _settings(problem.grid, tol, loglik_tol, max_iter, accelerate, problem.priors, item_model)
-    return _result(problem, outcome, fixed_items, standard_errors, settings)
+    method = _covariance_method(covariance, problem) if standard_errors else None
+    settings["standard_errors"] = method
+    return _result(problem, outcome, fixed_items, method, settings)
+
+
+def _covariance_method(requested: str, problem: _Problem) -> str:
+    if requested != "auto":
+        return requested
+    data = problem.data
+    cost = full_information_cost(data.pairs, data.n_users, problem.grid.points.size, problem.model.n_params)
+    return "full" if cost <= FULL_INFORMATION_BUDGET else "block-diagonal"
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,7 +211,7 @@ def _result(
     problem: _Problem,
     outcome: EMOutcome,
     fixed_items: ItemParameters | None,
-    standard_errors: bool,
+    standard_errors: str | None,
     settings: dict[str, Any],
 ) -> Calibration:
     items, mean, sd = problem.layout.unpack(outcome.x)
@@ -191,13 +219,19 @@ def _result(
     weights = QuadratureGrid.on_points(grid.points, mean, sd).log_weights
     table = stacked_log_table(items.a, items.d, items.c, grid.points)
     loglik = float(np.sum(log_likelihood_by_user(data.counts, table, weights)))
-    ses = (
-        item_standard_errors(
+    covariance, ses = None, (np.zeros(free.size),) * 3
+    if standard_errors == "full" and (free.any() or problem.layout.population):
+        covariance_problem = CovarianceProblem(
+            data.counts, data.pairs, items, grid.points, mean, sd, model, problem.priors, free,
+            problem.layout.estimate_mean, problem.layout.estimate_sd,
+        )  # fmt: skip
+        covariance = parameter_covariance(covariance_problem)
+        blocks = item_covariance_blocks(covariance_problem, covariance)
+        ses = irt_standard_errors(blocks, items, free, model.n_params)
+    elif standard_errors == "block-diagonal" and free.any():
+        ses = item_standard_errors(
             data.counts, data.pairs, items, grid.points, weights, model, problem.priors, free
         )
-        if standard_errors and free.any()
-        else (np.zeros(free.size),) * 3
-    )
     responses = problem.responses
     estimated = _irt_items(data.item_ids, items, ses)
     with_extremes = with_extreme_items(
@@ -224,6 +258,7 @@ def _result(
         fixed_items=tuple(responses.item_ids[problem.fixed].tolist()),
         extreme_items=tuple(responses.item_ids[problem.extreme].tolist()),
         settings=settings,
+        covariance=covariance,
     )
 
 

@@ -55,9 +55,12 @@ def item_standard_errors(
     information += prior_information
     if model.common_slope:
         covariance = _common_slope_covariance(information, free, items, priors)
+    elif model.fixed_slope:
+        covariance = np.zeros_like(information)
+        covariance[:, 1, 1] = 1.0 / np.maximum(information[:, 1, 1], 1e-10)
     else:
         covariance = _inverse(information)
-    return _irt_standard_errors(covariance, items, free, k)
+    return irt_standard_errors(covariance, items, free, k)
 
 
 def _observed_information(
@@ -148,9 +151,10 @@ def _common_slope_covariance(
     return covariance
 
 
-def _irt_standard_errors(
+def irt_standard_errors(
     covariance: FloatArray, items: ItemArrays, free: BoolArray, k: int
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(se_a, se_b, se_c) by the delta method from each item's (K, K) covariance of (a, d[, γ])."""
     a = np.where(np.abs(items.a) < 1e-3, np.copysign(1e-3, items.a), items.a)
     jacobian_b = np.stack([items.d / a**2, -1.0 / a], axis=1)
     var_b = np.einsum("jk,jkl,jl->j", jacobian_b, covariance[:, :2, :2], jacobian_b)
