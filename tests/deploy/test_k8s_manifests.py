@@ -282,8 +282,7 @@ def test_job_command_is_a_real_job(path: Path, manifest: Manifest) -> None:
     (container,) = containers(manifest)
     name, arguments = job_invocation(container)
     assert name == component(manifest)
-    if importlib.util.find_spec(JOB_MODULES[name]) is None:
-        pytest.skip(f"{JOB_MODULES[name]} is not written yet; only its name was checked")
+    assert importlib.util.find_spec(JOB_MODULES[name]) is not None, f"{JOB_MODULES[name]} is missing"
     from dreamseed.runtime.command import job_command
     from dreamseed.runtime.registry import load_job
 
@@ -310,11 +309,11 @@ def test_dreamseed_command_is_a_real_subcommand(path: Path, manifest: Manifest) 
     (container,) = containers(manifest)
     words = [*container["command"], *container.get("args", [])]
     assert words[0] == "dreamseed"
-    if words[1] not in SUBCOMMANDS:
-        pytest.skip(f"`dreamseed {words[1]}` is not registered yet (dreamseed.cli.main.SUBCOMMANDS)")
+    assert words[1] in SUBCOMMANDS, (
+        f"`dreamseed {words[1]}` is not registered (dreamseed.cli.main.SUBCOMMANDS)"
+    )
     module = SUBCOMMANDS[words[1]].split(":")[0]
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not written yet")
+    assert importlib.util.find_spec(module) is not None, f"{module} is missing"
     command, options = resolve_cli(words[1:])
     assert not isinstance(command, click.Group), f"{shlex.join(words)} names a group, not a command"
     command.make_context(words[-1], options)  # raises on an unknown option
