@@ -22,7 +22,7 @@ from tests.factories import exam_result, question
 from dreamseed.settings import Settings
 from dreamseed.stream.landing import BatchLander
 from dreamseed.stream.metrics import StreamMetrics
-from dreamseed.stream.nats_source import NatsSource, StreamLayout, connect, ensure_stream
+from dreamseed.stream.nats_source import SUBJECT_PREFIX, NatsSource, StreamLayout, connect, ensure_stream
 from dreamseed.stream.publisher import Published, publish_events
 from dreamseed.stream.server import start_server
 from dreamseed.stream.worker import BatchLimits, Totals, consume
@@ -160,3 +160,23 @@ def consumer_process(settings: Settings, *arguments: str) -> subprocess.Popen[st
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+async def publish_with_ids(settings: Settings, lines: list[str], prefix: str) -> None:
+    client = await connect(settings.nats_url)
+    js = client.jetstream()
+    for line in lines:
+        session = json.loads(line)["session_id"]
+        await js.publish(f"{SUBJECT_PREFIX}.none", line.encode(), headers={"Nats-Msg-Id": prefix + session})
+    await client.close()
+
+
+def acked_through(settings: Settings) -> int:
+    async def lag() -> int:
+        source = await NatsSource.open(settings.nats_url, StreamLayout.of(settings), create=False)
+        try:
+            return (await source.lag()).acked_sequence
+        finally:
+            await source.close()
+
+    return asyncio.run(lag())

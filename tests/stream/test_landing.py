@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 from sqlalchemy import Engine, text
 from tests.factories import load
-from tests.stream.harness import consume_until, count, publish, sessions, with_org
+from tests.stream.harness import (
+    acked_through,
+    consume_until,
+    count,
+    publish,
+    publish_with_ids,
+    sessions,
+    with_org,
+)
 
 from dreamseed.settings import Settings
-from dreamseed.stream.nats_source import SUBJECT_PREFIX, NatsSource, StreamLayout, connect
 
 SESSIONS = "SELECT count(*) FROM exam_results"
 ATTEMPTS = "SELECT count(*) FROM attempt_fact"
@@ -81,23 +87,3 @@ def stored_state(engine: Engine) -> list[tuple[object, ...]]:
             )
             for row in connection.execute(text(sql))
         ]
-
-
-async def publish_with_ids(settings: Settings, lines: list[str], prefix: str) -> None:
-    client = await connect(settings.nats_url)
-    js = client.jetstream()
-    for line in lines:
-        session = json.loads(line)["session_id"]
-        await js.publish(f"{SUBJECT_PREFIX}.none", line.encode(), headers={"Nats-Msg-Id": prefix + session})
-    await client.close()
-
-
-def acked_through(settings: Settings) -> int:
-    async def lag() -> int:
-        source = await NatsSource.open(settings.nats_url, StreamLayout.of(settings), create=False)
-        try:
-            return (await source.lag()).acked_sequence
-        finally:
-            await source.close()
-
-    return asyncio.run(lag())

@@ -4,6 +4,7 @@ publish a file's sessions, consume them into the database, show the lag)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import subprocess
 import sys
@@ -120,6 +121,7 @@ def consume(exit_when_idle: float | None) -> None:
     Several workers may run at once: they share the durable consumer.
     """
     settings = load_settings()
+    logging.basicConfig(format="[%(levelname)s] %(message)s", level=settings.log_level)
     with database(settings) as engine:
         totals = asyncio.run(_consume(settings, engine, exit_when_idle))
     click.echo(

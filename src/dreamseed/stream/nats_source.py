@@ -9,6 +9,8 @@ the server spreads the events over the workers (the scale-out a Kafka consumer g
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,15 +18,26 @@ from typing import Any
 
 import nats
 from nats.aio.client import Client
+from nats.errors import ConnectionClosedError, ConnectionReconnectingError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import FetchTimeoutError, NotFoundError
+from nats.js.errors import APIError, FetchTimeoutError, NotFoundError
 
 from dreamseed.settings import Settings
 from dreamseed.stream.source import Delivery, Lag
 
+log = logging.getLogger("dreamseed.stream")
 SUBJECT_PREFIX = "dreamseed.exam_results"
+UNAVAILABLE_PAUSE_S = 0.25
+# While the server restarts or a cluster elects a leader: wait and ask again.
+_UNAVAILABLE = (
+    APIError,
+    ConnectionReconnectingError,
+    ConnectionClosedError,
+    NoRespondersError,
+    NatsTimeoutError,
+)
 DUPLICATE_WINDOW = timedelta(hours=2)
 MAX_ACK_PENDING = 20_000
 
@@ -81,7 +94,22 @@ async def connect(url: str, name: str = "dreamseed") -> Client:
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.25,
         connect_timeout=5,
+        error_cb=_log_error,
+        disconnected_cb=_log_disconnected,
+        reconnected_cb=_log_reconnected,
     )
+
+
+async def _log_error(error: Exception) -> None:
+    log.warning("NATS: %s: %s", type(error).__name__, str(error)[:200])
+
+
+async def _log_disconnected() -> None:
+    log.warning("NATS: disconnected; reconnecting")
+
+
+async def _log_reconnected() -> None:
+    log.info("NATS: reconnected")
 
 
 async def ensure_stream(js: JetStreamContext, layout: StreamLayout) -> None:
@@ -114,19 +142,28 @@ class NatsSource:
     async def fetch(self, max_events: int, timeout_s: float) -> list[Delivery]:
         try:
             messages = await self._subscription.fetch(max_events, timeout=max(timeout_s, 0.001))
-        except (TimeoutError, FetchTimeoutError, NatsTimeoutError):
+        except (TimeoutError, FetchTimeoutError):
+            return []
+        except _UNAVAILABLE as error:
+            log.warning("JetStream unavailable (%s); fetching again", type(error).__name__)
+            await asyncio.sleep(UNAVAILABLE_PAUSE_S)
             return []
         return [_delivery(message) for message in messages]
 
     async def ack(self, deliveries: Sequence[Delivery]) -> None:
-        for delivery in deliveries:
-            await delivery.handle.ack()
-        await self.client.flush()
+        """Ack each delivery; a lost ack (server away) only means a redelivery, which changes nothing."""
+        await self._each(deliveries, "ack")
 
     async def extend(self, deliveries: Sequence[Delivery]) -> None:
-        for delivery in deliveries:
-            await delivery.handle.in_progress()
-        await self.client.flush()
+        await self._each(deliveries, "in_progress")
+
+    async def _each(self, deliveries: Sequence[Delivery], method: str) -> None:
+        try:
+            for delivery in deliveries:
+                await getattr(delivery.handle, method)()
+            await self.client.flush(timeout=5)
+        except _UNAVAILABLE as error:
+            log.warning("%s of %d events not confirmed (%s)", method, len(deliveries), type(error).__name__)
 
     async def lag(self) -> Lag:
         info = await self._js.consumer_info(self.layout.stream, self.layout.consumer)
