@@ -44,6 +44,7 @@ def _setup() -> None:
                 "axes.spines.top": False,
                 "axes.spines.right": False,
                 "font.size": 9,
+                "axes.titlesize": 9,
                 "axes.unicode_minus": False,
             }
         )
