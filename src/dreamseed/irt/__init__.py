@@ -9,6 +9,7 @@ Typical use::
 """
 
 from dreamseed.irt.calibration import MODELS, Calibration, calibrate
+from dreamseed.irt.dif import WaldDIF, benjamini_hochberg, wald_dif
 from dreamseed.irt.drift import ParameterDrift, parameter_drift
 from dreamseed.irt.em import IterationInfo
 from dreamseed.irt.estep import log_likelihood_by_user
@@ -20,7 +21,9 @@ from dreamseed.irt.linking import (
     transform_abilities,
     transform_items,
 )
+from dreamseed.irt.local_dependence import LocalDependence, dependent_pairs, ld_x2, yen_q3
 from dreamseed.irt.loglik import marginal_loglik
+from dreamseed.irt.model_fit import ModelFit, calibration_fit, m2_fit
 from dreamseed.irt.parameters import (
     Abilities,
     BetaPrior,
@@ -46,7 +49,9 @@ __all__ = [
     "ItemParameters",
     "IterationInfo",
     "LinkingConstants",
+    "LocalDependence",
     "LogNormalPrior",
+    "ModelFit",
     "NormalPrior",
     "OnlineScorer",
     "ParameterDrift",
@@ -54,10 +59,16 @@ __all__ = [
     "QuadratureGrid",
     "Responses",
     "SimulatedData",
+    "WaldDIF",
+    "benjamini_hochberg",
     "calibrate",
+    "calibration_fit",
+    "dependent_pairs",
     "empirical_reliability",
     "item_fit",
+    "ld_x2",
     "log_likelihood_by_user",
+    "m2_fit",
     "marginal_loglik",
     "mean_sigma_linking",
     "mirt_grid",
@@ -71,4 +82,6 @@ __all__ = [
     "stocking_lord_linking",
     "transform_abilities",
     "transform_items",
+    "wald_dif",
+    "yen_q3",
 ]
