@@ -109,6 +109,7 @@ ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     404: error_answer("The item was not served in this session (next-item serves it first)."),
     409: error_answer("The item is already answered in this session, or the item bank is empty."),
+    503: NEXT_ITEM_RESPONSES[503],
 }
 
 
