@@ -32,6 +32,7 @@ from dreamseed.irt import (
     transform_abilities,
     transform_items,
 )
+from dreamseed.irt.fit_report import CalibrationFigures, ScaledItems, fit_report
 
 FREE_ANCHOR = "free: anchor had no parameters"
 
@@ -109,7 +110,12 @@ def calibrate_answer(request: CalibrateRequest, now: datetime | None = None) -> 
         if not len(held):
             items, abilities = transform_items(items, constants), transform_abilities(abilities, constants)
             mean, sd = constants.A * mean + constants.B, abs(constants.A) * sd
-    summary = result.summary()
+    report = fit_report(
+        ScaledItems(items, abilities, mean, sd),
+        CalibrationFigures.from_summary(result.summary()),
+        linking=linking,
+        covariance=result.covariance,
+    )
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
     is_fixed = set(held.item_id.tolist())
     unknown = anchors_without_params(request)
@@ -125,12 +131,11 @@ def calibrate_answer(request: CalibrateRequest, now: datetime | None = None) -> 
                 "n_obs": responses.n_obs,
                 "n_fixed": len(held),
             },
-            "linking_constants": linking,
+            "linking_constants": report.linking,
             "anchors_without_params": unknown,
             "metrics": {
-                **{k: summary[k] for k in ("loglik", "log_posterior", "aic", "bic", "n_parameters")},
-                **{k: summary[k] for k in ("iterations", "converged")},
-                "population": {"mean": mean, "sd": sd},
+                **report.figures.as_dict(),
+                "population": report.population,
                 "extreme_items": [str(i) for i in result.extreme_items],
             },
         },

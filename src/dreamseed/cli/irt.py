@@ -13,7 +13,7 @@ import click
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dreamseed.irt import ItemParameters, IterationInfo, Responses
+    from dreamseed.irt import Calibration, ItemParameters, IterationInfo, Responses
 
 RESPONSE_COLUMNS = ("user_id", "item_id", "correct")
 TRUE_WORDS = {"true": "1", "t": "1", "yes": "1", "false": "0", "f": "0", "no": "0"}
@@ -295,30 +295,38 @@ def _abilities_frame(abilities: Any, with_count: bool) -> pd.DataFrame:
 
 
 def _fit_report(
-    cal: Any, responses: Responses, previous: ItemParameters | None, elapsed: float
+    cal: Calibration, responses: Responses, previous: ItemParameters | None, elapsed: float
 ) -> dict[str, Any]:
-    from dreamseed.irt import (
-        empirical_reliability,
-        item_fit,
-        mean_sigma_linking,
-        parameter_drift,
-        stocking_lord_linking,
-    )
+    """fit.json: the calibration's summary, the seconds it took and its FitReport."""
+    from dreamseed.irt.fit_report import CalibrationFigures, fit_report
 
-    report = cal.summary()
-    report["seconds"] = round(elapsed, 3)
-    report["empirical_reliability"] = empirical_reliability(cal.abilities)
-    report["item_fit"] = item_fit(responses, cal.items, cal.abilities, model=cal.model).summary()
+    report = fit_report(
+        cal,
+        CalibrationFigures.from_summary(cal.summary()),
+        fit_responses=responses,
+        model=cal.model,
+        drift_reference=previous,
+        linking=None if previous is None else _linking_constants(previous, cal.items),
+        covariance=cal.covariance,
+    )
+    written = cal.summary() | {"seconds": round(elapsed, 3)}
+    written["covariance"] = None if report.standard_errors is None else report.standard_errors.as_dict()
+    written |= {"empirical_reliability": report.reliability, "item_fit": report.item_fit}
     if previous is not None:
-        report["drift"] = parameter_drift(previous, cal.items).summary()
-        try:
-            report["linking_constants"] = {
-                "mean_sigma": mean_sigma_linking(previous, cal.items).to_dict(),
-                "stocking_lord": stocking_lord_linking(previous, cal.items).to_dict(),
-            }
-        except ValueError as error:
-            report["linking_constants"] = {"error": str(error)}
-    return report
+        written |= {"drift": report.drift, "linking_constants": report.linking}
+    return written
+
+
+def _linking_constants(previous: ItemParameters, items: ItemParameters) -> dict[str, Any]:
+    from dreamseed.irt import mean_sigma_linking, stocking_lord_linking
+
+    try:
+        return {
+            "mean_sigma": mean_sigma_linking(previous, items).to_dict(),
+            "stocking_lord": stocking_lord_linking(previous, items).to_dict(),
+        }
+    except ValueError as error:
+        return {"error": str(error)}
 
 
 def _register_export() -> None:

@@ -35,16 +35,19 @@ import numpy as np
 import pandas as pd
 
 from dreamseed.irt import ItemParameters, Responses, marginal_loglik
+from dreamseed.irt.fit_report import CalibrationFigures
 from dreamseed.remote.irt_client import IrtServiceClient, RetryPolicy, calibration_request, parse_calibration
 from dreamseed.runtime.calibration_steps import (
     FREEZE_MAX_SE_B,
     ITEM_PRIORS,
     Fitted,
     ItemPlan,
+    calibration_report,
     finite_json,
     fit_in_process,
     fit_metrics,
     item_rows,
+    item_statuses,
     nothing_to_calibrate,
     plan_items,
     priors_request,
@@ -95,16 +98,16 @@ def fit_remote(
     linking = meta.get("linking_constants") or (meta.get("model_spec") or {}).get("linking_constants")
     if linking:
         log.info(f"Linking constants received: {json.dumps(linking)}")
-    figures = dict(meta.get("metrics") or {})
-    population = figures.pop("population", None) or {"mean": 0.0, "sd": 1.0}
-    if "loglik" not in figures:
-        figures["loglik"] = marginal_loglik(responses.aligned_to(items.item_id), items)
+    reported = dict(meta.get("metrics") or {})
+    population = reported.pop("population", None) or {"mean": 0.0, "sd": 1.0}
+    if "loglik" not in reported:
+        reported["loglik"] = marginal_loglik(responses.aligned_to(items.item_id), items)
     return Fitted(
         items,
         remote.abilities,
         float(population["mean"]),
         float(population["sd"]),
-        figures,
+        CalibrationFigures.from_reported(reported),
         linking,
         frozenset(),
         f"remote {base_url}",
@@ -174,8 +177,8 @@ def run(context: JobContext) -> JobResult:
             fitted = fit_remote(settings, observations, responses, model, plan, log)
         else:
             fitted = fit_in_process(responses, users, model, plan)
-    if fitted.figures.get("converged") is False:
-        log.warn(f"the calibration did not converge in {fitted.figures.get('iterations')} iterations")
+    if fitted.figures.converged is False:
+        log.warn(f"the calibration did not converge in {fitted.figures.iterations} iterations")
     record, metrics = calibration_record(context, first_day, observations, responses, plan, fitted, phases)
     with phases.time("write"), context.engine.begin() as connection:
         calibration.write_calibration(connection, record)
@@ -202,11 +205,10 @@ def calibration_record(
     with phases.time("score_topics"):
         topics = topic_thetas(observations, fitted.items, fitted.population_mean, fitted.population_sd)
     with phases.time("fit_metrics"):
-        items = item_rows(fitted, plan, responses, settings.mirt_model)
-        statuses = pd.Series(
-            [json.loads(p)["status"] for p in items["params"]], index=items["item_id"].astype("int64")
-        )
-        metrics = fit_metrics(fitted, plan, responses, statuses)
+        statuses = item_statuses(fitted, plan)
+        items = item_rows(fitted, plan, responses, settings.mirt_model, statuses)
+        report = calibration_report(fitted, plan, responses, statuses)
+        metrics = fit_metrics(fitted, report, responses, statuses)
     abilities = pd.DataFrame(
         {
             "user_id": fitted.abilities.user_id.astype(str),
@@ -250,7 +252,7 @@ def _model_spec(
         "recalibrate": bool(context.options.get("recalibrate")),
         "fixed_items": {"anchors": len(plan.anchor_ids), "frozen": len(plan.fixed) - len(plan.anchor_ids)},
         "freeze_max_se_b": FREEZE_MAX_SE_B,
-        "engine_settings": fitted.figures.get("engine_settings"),
+        "engine_settings": fitted.figures.engine_settings,
         "linking_constants": fitted.linking,
     }
 

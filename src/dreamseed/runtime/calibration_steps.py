@@ -19,15 +19,14 @@ from dreamseed.irt import (
     Priors,
     Responses,
     calibrate,
-    empirical_reliability,
-    item_fit,
     mean_sigma_linking,
-    parameter_drift,
     score,
     stocking_lord_linking,
     transform_abilities,
     transform_items,
 )
+from dreamseed.irt.covariance import ParameterCovariance
+from dreamseed.irt.fit_report import CalibrationFigures, FitReport, fit_report
 
 #: An earlier estimate is held fixed once its standard error of b is at most this (θ units).
 FREEZE_MAX_SE_B = 0.3
@@ -107,10 +106,11 @@ class Fitted:
     abilities: Abilities
     population_mean: float
     population_sd: float
-    figures: dict[str, Any]
+    figures: CalibrationFigures
     linking: dict[str, Any] | None
     extreme: frozenset[Any]
     engine: str
+    covariance: ParameterCovariance | None = None
 
 
 def responses_of(observations: pd.DataFrame) -> tuple[Responses, np.ndarray]:
@@ -137,19 +137,17 @@ def fit_in_process(responses: Responses, users: np.ndarray, model: str, plan: It
     """The engine's fixed-parameter calibration; abilities keyed by the real user ids."""
     fixed = plan.fixed if len(plan.fixed) else None
     result = calibrate(responses, model, fixed_items=fixed, priors=ITEM_PRIORS)  # type: ignore[arg-type]
-    summary = result.summary()
-    names = ("loglik", "log_posterior", "aic", "bic", "n_parameters", "iterations", "converged")
-    figures = {name: summary[name] for name in names} | {"engine_settings": summary["settings"]}
     abilities = result.abilities
     fitted = Fitted(
         result.items,
         Abilities(users[abilities.user_id], abilities.theta, abilities.se, abilities.n_responses),
         result.population_mean,
         result.population_sd,
-        figures,
+        CalibrationFigures.from_summary(result.summary()),
         None,
         frozenset(result.extreme_items),
         "in-process",
+        result.covariance,
     )
     return link_to_previous(fitted, plan)
 
@@ -168,6 +166,7 @@ def link_to_previous(fitted: Fitted, plan: ItemPlan) -> Fitted:
         {"applied": True, "reference": "previous_run", **constants.to_dict()},
         fitted.extreme,
         fitted.engine,
+        fitted.covariance,
     )
 
 
@@ -195,15 +194,24 @@ def topic_thetas(observations: pd.DataFrame, items: ItemParameters, mean: float,
     )
 
 
-def item_rows(fitted: Fitted, plan: ItemPlan, responses: Responses, model: str) -> pd.DataFrame:
+def item_statuses(fitted: Fitted, plan: ItemPlan) -> pd.Series:
+    """Each item's status (anchor, frozen, estimated or extreme), indexed by item id."""
+    ids = fitted.items.item_id
+    return pd.Series(
+        ["extreme" if item in fitted.extreme else plan.status(item) for item in ids.tolist()], index=ids
+    )
+
+
+def item_rows(
+    fitted: Fitted, plan: ItemPlan, responses: Responses, model: str, statuses: pd.Series
+) -> pd.DataFrame:
     """item_id (text), model, params (JSON: a, b, c, their SEs, status, n_answers), sorted by id."""
     _, answers = responses.correct_per_item()
     n_answers = dict(zip(responses.item_ids.tolist(), answers.tolist(), strict=True))
     earlier = plan.previous
     rows = []
-    for record in fitted.items.to_records():
+    for record, status in zip(fitted.items.to_records(), statuses.tolist(), strict=True):
         item = record["item_id"]
-        status = "extreme" if item in fitted.extreme else plan.status(item)
         if status == "frozen":  # keep the precision of the estimate it was frozen at
             held = earlier.take(earlier.positions([item]))
             record |= {"se_a": float(held.se_a[0]), "se_b": float(held.se_b[0]), "se_c": float(held.se_c[0])}
@@ -216,24 +224,39 @@ def item_rows(fitted: Fitted, plan: ItemPlan, responses: Responses, model: str) 
     )
 
 
-def fit_metrics(fitted: Fitted, plan: ItemPlan, responses: Responses, statuses: pd.Series) -> dict[str, Any]:
+def calibration_report(
+    fitted: Fitted, plan: ItemPlan, responses: Responses, statuses: pd.Series
+) -> FitReport:
+    """The run's FitReport: item fit (with the run's abilities in-process, else EAP scores), drift of
+    the estimated items from their earlier values, linking applied or else diagnosed."""
+    estimated = fitted.items.subset(statuses.index[statuses == "estimated"])
+    return fit_report(
+        fitted,
+        fitted.figures,
+        fit_responses=responses,
+        fit_abilities=fitted.engine == "in-process",
+        drift_reference=plan.previous,
+        drift_items=estimated,
+        linking=fitted.linking or linking_diagnostics(estimated, plan),
+        covariance=fitted.covariance,
+    )
+
+
+def fit_metrics(
+    fitted: Fitted, report: FitReport, responses: Responses, statuses: pd.Series
+) -> dict[str, Any]:
     """mirt_fit_meta.metrics: fit, counts, convergence, linking, item fit, reliability, drift."""
-    in_order = fitted.engine == "in-process"
-    fit = item_fit(responses, fitted.items, fitted.abilities if in_order else None)
-    estimated = statuses.index[statuses == "estimated"]
-    drift = parameter_drift(plan.previous, fitted.items.subset(estimated))
-    delta_b = np.abs(drift.delta_b)
     return {
-        **{k: v for k, v in fitted.figures.items() if k != "engine_settings"},
+        **report.figures.as_dict(),
         "n_persons": len(fitted.abilities),
         "n_items": len(fitted.items),
         "n_obs": responses.n_obs,
-        "population": {"mean": fitted.population_mean, "sd": fitted.population_sd},
+        "population": report.population,
         "items_by_status": {k: int(v) for k, v in statuses.value_counts().sort_index().items()},
-        "linking_constants": fitted.linking or linking_diagnostics(fitted.items.subset(estimated), plan),
-        "item_fit": fit.summary(),
-        "reliability": empirical_reliability(fitted.abilities),
-        "drift": drift.summary() | {"mean_abs_delta_b": float(delta_b.mean()) if delta_b.size else 0.0},
+        "linking_constants": report.linking,
+        "item_fit": report.item_fit,
+        "reliability": report.reliability,
+        "drift": dict(report.drift or {}) | {"mean_abs_delta_b": report.mean_abs_delta_b},
     }
 
 
