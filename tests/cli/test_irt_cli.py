@@ -139,3 +139,71 @@ def test_help_explains_the_commands() -> None:
     assert "--anchors" in output
     code, output = run("score", "--help")
     assert "EAP" in output
+
+
+def test_fit_rasch_holds_every_slope_at_one(responses_csv: Path, tmp_path: Path) -> None:
+    code, output = run("fit", str(responses_csv), "--model", "Rasch", "--out", str(tmp_path), "--quiet")
+    assert code == 0, output
+    items = pd.read_csv(tmp_path / "items.csv")
+    assert np.allclose(items["a"], 1.0)
+    assert json.loads((tmp_path / "fit.json").read_text("utf-8"))["model"] == "Rasch"
+
+
+def test_fit_quadrature_options_set_the_estimation_grid(responses_csv: Path, tmp_path: Path) -> None:
+    args = ("--quadpts", "21", "--theta-lim", "5", "--out", str(tmp_path), "--quiet")
+    code, output = run("fit", str(responses_csv), *args)
+    assert code == 0, output
+    grid = json.loads((tmp_path / "fit.json").read_text("utf-8"))["settings"]["quadrature"]
+    assert grid == {"n_points": 21, "min": -5.0, "max": 5.0}
+
+
+def test_fit_defaults_are_the_engine_defaults(responses_csv: Path, tmp_path: Path) -> None:
+    assert run("fit", str(responses_csv), "--out", str(tmp_path / "default"), "--quiet")[0] == 0
+    spelled = ("--quadpts", "41", "--theta-lim", "6", "--se", "auto", "--quiet")
+    assert run("fit", str(responses_csv), *spelled, "--out", str(tmp_path / "spelled"))[0] == 0
+    for name in ("items.csv", "abilities.csv"):
+        assert (tmp_path / "default" / name).read_text() == (tmp_path / "spelled" / name).read_text()
+
+
+@pytest.mark.parametrize(("se", "method"), [("full", "full"), ("block-diagonal", None)])
+def test_fit_se_option_picks_the_covariance(
+    responses_csv: Path, tmp_path: Path, se: str, method: str | None
+) -> None:
+    code, output = run("fit", str(responses_csv), "--se", se, "--out", str(tmp_path), "--quiet")
+    assert code == 0, output
+    covariance = json.loads((tmp_path / "fit.json").read_text("utf-8"))["covariance"]
+    if method is None:
+        assert covariance is None
+    else:
+        assert covariance["method"] == method
+        assert covariance["condition_number"] > 1
+    assert np.all(pd.read_csv(tmp_path / "items.csv")["se_b"] > 0)
+
+
+def test_score_grid_options_bound_ml_estimates(responses_csv: Path, tmp_path: Path) -> None:
+    assert run("fit", str(responses_csv), "--out", str(tmp_path), "--quiet")[0] == 0
+    out = tmp_path / "theta.csv"
+    args = ("--items", str(tmp_path / "items.csv"), "--method", "ML", "--out", str(out))
+    code, output = run("score", str(responses_csv), *args, "--score-quadpts", "31", "--score-theta-lim", "2")
+    assert code == 0, output
+    theta = pd.read_csv(out)["theta"]
+    assert theta.between(-2, 2).all()
+    assert np.isclose(theta.abs().max(), 2.0)
+
+
+def test_score_default_grid_is_81_points_on_4(responses_csv: Path, tmp_path: Path) -> None:
+    assert run("fit", str(responses_csv), "--out", str(tmp_path), "--quiet")[0] == 0
+    items = ("--items", str(tmp_path / "items.csv"))
+    assert run("score", str(responses_csv), *items, "--out", str(tmp_path / "a.csv"))[0] == 0
+    spelled = ("--score-quadpts", "81", "--score-theta-lim", "4")
+    assert run("score", str(responses_csv), *items, *spelled, "--out", str(tmp_path / "b.csv"))[0] == 0
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+def test_help_documents_the_grid_and_se_options() -> None:
+    fit_help = run("fit", "--help")[1]
+    for option in ("--quadpts", "--theta-lim", "--se", "Rasch", "block-diagonal"):
+        assert option in fit_help
+    score_help = run("score", "--help")[1]
+    assert "--score-quadpts" in score_help
+    assert "--score-theta-lim" in score_help

@@ -34,7 +34,11 @@ def irt() -> None:
     "responses_csv", metavar="RESPONSES.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
-    "--model", type=click.Choice(["1PL", "2PL", "3PL"]), default="2PL", show_default=True, help="Item model."
+    "--model",
+    type=click.Choice(["Rasch", "1PL", "2PL", "3PL"]),
+    default="2PL",
+    show_default=True,
+    help="Item model (Rasch: slopes fixed at 1, the ability SD estimated; 1PL: one shared slope).",
 )
 @click.option(
     "--anchors",
@@ -71,6 +75,29 @@ def irt() -> None:
     show_default=True,
     help="Convergence tolerance.",
 )
+@click.option(
+    "--quadpts",
+    type=click.IntRange(min=3),
+    default=41,
+    show_default=True,
+    help="Quadrature points of the estimation grid (equally spaced on [−L, L] in ability SDs).",
+)
+@click.option(
+    "--theta-lim",
+    type=click.FloatRange(min=0, min_open=True),
+    default=6.0,
+    show_default=True,
+    help="L: the estimation grid spans the ability mean ± L SDs.",
+)
+@click.option(
+    "--se",
+    "covariance",
+    type=click.Choice(["auto", "full", "block-diagonal"]),
+    default="auto",
+    show_default=True,
+    help="Standard errors: full observed information, each item's own block (faster), or full while "
+    "its cost is small (auto).",
+)
 @click.option("--quiet", is_flag=True, help="No per-iteration progress lines.")
 def fit(
     responses_csv: Path,
@@ -81,16 +108,20 @@ def fit(
     duplicates: str,
     max_iter: int,
     tol: float,
+    quadpts: int,
+    theta_lim: float,
+    covariance: str,
     quiet: bool,
 ) -> None:
     """Calibrate MODEL on RESPONSES.csv by marginal maximum likelihood (EM).
 
     Writes DIR/items.csv (item_id,a,b,c,se_a,se_b,se_c), DIR/abilities.csv (user_id,theta,se;
     EAP with posterior SD) and DIR/fit.json (log-likelihood, AIC, BIC, iterations, convergence,
-    item fit, reliability, and with --previous drift and linking constants). The 3PL uses a
-    Beta(5, 17) prior on c.
+    item fit, reliability, the standard-error method, and with --previous drift and linking
+    constants). The 3PL uses a Beta(5, 17) prior on c. The estimation grid has --quadpts points on
+    the ability mean ± --theta-lim SDs.
     """
-    from dreamseed.irt import calibrate
+    from dreamseed.irt import QuadratureGrid, calibrate
 
     responses = _read_responses(responses_csv, duplicates)
     fixed = _read_items(anchors) if anchors else None
@@ -102,6 +133,8 @@ def fit(
             fixed_items=fixed,
             max_iter=max_iter,
             tol=tol,
+            quadrature=QuadratureGrid.normal(quadpts, theta_lim),
+            covariance=covariance,  # type: ignore[arg-type]
             progress=None if quiet else _print_iteration,
         )
     except ValueError as error:
@@ -137,20 +170,39 @@ def fit(
     "--method", type=click.Choice(["EAP", "MAP", "ML"]), default="EAP", show_default=True, help="Estimator."
 )
 @click.option(
+    "--score-quadpts",
+    type=click.IntRange(min=3),
+    default=81,
+    show_default=True,
+    help="Points of the scoring grid (equally spaced on [−L, L]).",
+)
+@click.option(
+    "--score-theta-lim",
+    type=click.FloatRange(min=0, min_open=True),
+    default=4.0,
+    show_default=True,
+    help="L: the scoring grid spans [−L, L] (ML estimates are kept within it).",
+)
+@click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write."
 )
-def score(responses_csv: Path, items_csv: Path, method: str, out: Path) -> None:
+def score(
+    responses_csv: Path, items_csv: Path, method: str, score_quadpts: int, score_theta_lim: float, out: Path
+) -> None:
     """Score every user in RESPONSES.csv with fixed item parameters.
 
-    Writes user_id,theta,se,n_responses. EAP (default): posterior mean and SD on 81 points over
-    [−4, 4] with an N(0, 1) prior; MAP: posterior mode; ML: likelihood maximum within [−4, 4]
-    (all-right or all-wrong users get ±4). Answers to items missing from ITEMS.csv are ignored.
+    Writes user_id,theta,se,n_responses. EAP (default): posterior mean and SD on the scoring grid
+    (--score-quadpts points over [−L, L], L = --score-theta-lim; default 81 on [−4, 4]) with an
+    N(0, 1) prior; MAP: posterior mode; ML: likelihood maximum within [−L, L] (all-right or
+    all-wrong users get ±L). Answers to items missing from ITEMS.csv are ignored.
     """
+    from dreamseed.irt import QuadratureGrid
     from dreamseed.irt import score as score_users
 
     responses = _read_responses(responses_csv, "all")
     items = _read_items(items_csv)
-    abilities = score_users(responses, items, method)  # type: ignore[arg-type]
+    grid = QuadratureGrid.normal(score_quadpts, score_theta_lim)
+    abilities = score_users(responses, items, method, grid=grid)  # type: ignore[arg-type]
     unknown = int((items.positions(responses.item_ids) < 0).sum())
     out.parent.mkdir(parents=True, exist_ok=True)
     _abilities_frame(abilities, with_count=True).to_csv(out, index=False)
