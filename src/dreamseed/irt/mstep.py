@@ -40,9 +40,6 @@ class ItemArrays:
     def c(self) -> FloatArray:
         return logistic(self.gamma)
 
-    def replaced(self, a: FloatArray, d: FloatArray, gamma: FloatArray) -> ItemArrays:
-        return ItemArrays(a.copy(), d.copy(), gamma.copy())
-
 
 @dataclass(frozen=True, eq=False)
 class MStepProblem:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import psycopg
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from dreamseed.storage.database import libpq_url
@@ -99,9 +99,3 @@ def read_activity_days(connection: Connection, first_day: date, last_day: date) 
         {"start": first_day, "end": last_day + timedelta(days=1)},
     )
     return frame if not frame.empty else pd.DataFrame({"user_id": [], "day": []})
-
-
-def read_last_activity_day(connection: Connection) -> date | None:
-    """The UTC day of the latest exam session (None on an empty platform)."""
-    value = connection.execute(text(f"SELECT max({EXAM_AT})::date FROM exam_results e")).scalar()
-    return value if isinstance(value, date) else None

@@ -82,11 +82,6 @@ def item_bank(config: SynthConfig, rng: np.random.Generator) -> ItemBank:
     )
 
 
-def probability_correct(theta: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """3PL: c + (1 − c) / (1 + exp(−a(θ − b))), elementwise."""
-    return c + (1.0 - c) / (1.0 + np.exp(-a * (theta - b)))
-
-
 def truth_items_frame(bank: ItemBank) -> pd.DataFrame:
     """`truth/items.csv`: item_id, topic_id, a, b, c (the true parameters used to simulate)."""
     return pd.DataFrame(

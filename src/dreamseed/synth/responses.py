@@ -6,8 +6,9 @@ import dataclasses
 
 import numpy as np
 
+from dreamseed.irt.parameters import probability_correct
 from dreamseed.synth.config import SynthModel
-from dreamseed.synth.items import ItemBank, probability_correct
+from dreamseed.synth.items import ItemBank
 from dreamseed.synth.students import Students, theta_at
 
 ALTERNATIVE_KEY_SHARE = 0.2  # share of question objects that say `correct` instead of `is_correct`
