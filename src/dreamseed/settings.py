@@ -152,6 +152,20 @@ class Settings(BaseSettings):
         validation_alias=_env("MIRT_SUBJECT_ID", "IRT_SUBJECT_ID"),
         description="mirt-calibrate: only calibrate attempts of this subject (exam_results.exam_id).",
     )
+    job_completion_index: int | None = Field(
+        None,
+        ge=0,
+        validation_alias=_env("JOB_COMPLETION_INDEX"),
+        description="Batch jobs: this worker's shard index (set by Kubernetes Indexed Jobs); with "
+        "JOB_COMPLETION_COUNT the default of --shard.",
+    )
+    job_completion_count: int | None = Field(
+        None,
+        ge=1,
+        validation_alias=_env("JOB_COMPLETION_COUNT", "SHARD_COUNT"),
+        description="Batch jobs: the number of shards (set by Kubernetes Indexed Jobs; SHARD_COUNT is "
+        "read when it is unset).",
+    )
     mirt_max_retries: int = Field(
         3,
         ge=0,

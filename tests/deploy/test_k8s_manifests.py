@@ -338,7 +338,7 @@ def test_indexed_job_shards_cover_every_user_once(
     for index in range(spec["completions"]):  # Kubernetes sets JOB_COMPLETION_INDEX per pod
         monkeypatch.setenv("JOB_COMPLETION_INDEX", str(index))
         monkeypatch.setenv("JOB_COMPLETION_COUNT", str(count))
-        shards.append(Shard.from_environment())
+        shards.append(Shard.from_settings(Settings()))
     users = [f"user-{n}" for n in range(200)]
     owners = [[shard for shard in shards if shard is not None and shard.contains(user)] for user in users]
     assert all(len(owner) == 1 for owner in owners)

@@ -45,7 +45,7 @@ def parse_past_date(ctx: click.Context, param: click.Parameter, value: str | Non
 
 def _parse_shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
     if value is None:
-        return Shard.from_environment()
+        return None  # the settings' JOB_COMPLETION_INDEX/COUNT, read in the callback
     try:
         return Shard.parse(value)
     except ValueError as error:
@@ -59,6 +59,7 @@ def job_command(job: Job) -> click.Command:
         from dreamseed.runtime.edge import database, load_settings
 
         settings = load_settings()
+        shard = shard or Shard.from_settings(settings)
         with database(settings) as engine:
             code = execute(
                 job, settings, engine, run_date=date, dry_run=dry_run, shard=shard, options=options

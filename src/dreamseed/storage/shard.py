@@ -7,8 +7,11 @@ filter in its bulk queries; the union of shards 0..N-1 is exactly the unsharded 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dreamseed.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,13 +39,12 @@ class Shard:
         return cls(index, count)
 
     @classmethod
-    def from_environment(cls) -> Shard | None:
+    def from_settings(cls, settings: Settings) -> Shard | None:
         """Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX with JOB_COMPLETION_COUNT (or SHARD_COUNT)."""
-        index = os.environ.get("JOB_COMPLETION_INDEX")
-        count = os.environ.get("JOB_COMPLETION_COUNT") or os.environ.get("SHARD_COUNT")
+        index, count = settings.job_completion_index, settings.job_completion_count
         if index is None or count is None:
             return None
-        return cls(int(index), int(count))
+        return cls(index, count)
 
     @property
     def is_whole(self) -> bool:
