@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from fastapi import HTTPException
 from sqlalchemy import Engine, text
 from tests.api.server import serving
 
 from dreamseed.api.app import create_app
+from dreamseed.api.cat_service import exposure_parameters
 from dreamseed.cat import ItemBank, Policy, estimate
 from dreamseed.settings import Settings
 
@@ -252,3 +254,14 @@ def test_the_openapi_schema_documents_bodies_and_errors(base_url: str) -> None:
     schema = next_item["requestBody"]["content"]["application/json"]["schema"]
     assert {"user_id", "session_id", "policy", "topic", "answers_so_far"} <= set(schema["properties"])
     assert "$ref" not in json.dumps(schema)
+
+
+def test_exposure_parameters_come_from_the_k_file_and_default_to_one(tmp_path: Path) -> None:
+    k_file = tmp_path / "K.csv"
+    k_file.write_text("item_id,k\n501,0.4\n502,1.7\n999,0.1\n", encoding="utf-8")
+    k = exposure_parameters(k_file, np.array(["500", "501", "502"], dtype=object))
+    assert k.tolist() == [1.0, 0.4, 1.0]
+    broken = tmp_path / "broken.csv"
+    broken.write_text("item_id,weight\n501,0.4\n", encoding="utf-8")
+    with pytest.raises(HTTPException, match="CAT_EXPOSURE_PARAMETERS"):
+        exposure_parameters(broken, np.array(["501"], dtype=object))
