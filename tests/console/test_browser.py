@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 from tests.api.server import serving
 from tests.console.conftest import PASSWORDS, Platform
 
@@ -21,8 +22,6 @@ SHOTS = Path(
     os.environ.get("CONSOLE_SCREENSHOTS_DIR", Path(__file__).parents[2] / "out" / "console-screenshots")
 )
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture(scope="module")
 def base_url(platform: Platform) -> Iterator[str]:
@@ -33,7 +32,9 @@ def base_url(platform: Platform) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium (scripts/install-system-packages installs it)")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: run scripts/install-system-packages as root (Debian package chromium)"
+        )
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM,
