@@ -12,11 +12,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from dreamseed.api.openapi import error_answer
 from dreamseed.console import views
 from dreamseed.console.access import allowed_org, api_viewer, engine_of, require_admin
 from dreamseed.console.users import Viewer
 
-router = APIRouter(prefix="/console/api/v1", tags=["console"])
+router = APIRouter(
+    prefix="/console/api/v1",
+    tags=["console"],
+    responses={
+        401: error_answer("Not signed in to the console and no bearer token sent."),
+        403: error_answer("The bearer token is wrong, or the caller's role or orgs do not cover this."),
+        404: error_answer("No such student or item (or one of an org the caller may not see)."),
+        422: error_answer("A query parameter is invalid."),
+    },
+)
 ApiViewer = Annotated[Viewer, Depends(api_viewer)]
 Document = dict[str, Any]
 
