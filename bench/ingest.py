@@ -30,7 +30,7 @@ QUESTIONS_PER_STUDENT_8_WEEKS = 146  # measured on the default synthetic model
 
 
 def flattened_questions(path: Path) -> list[tuple[object, ...]]:
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for _, line in numbered_lines(path):
         try:
             record = json.loads(line)

@@ -36,9 +36,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dreamseed.irt.item_model import ModelName
 
 SIZES = {"S": (2_000, 50, 0.8), "M": (20_000, 200, 0.25), "L": (100_000, 500, 0.10)}
 ENGINES = ("dreamseed", "dreamseed-ML", "mirt", "mirt-noSE", "girth")
@@ -153,13 +156,24 @@ def _timed(prep_start: float, fit: Any) -> tuple[Any, float, float]:
 def _fit_dreamseed(model: str, data: Any, c_prior: bool = True) -> dict[str, Any]:
     from dreamseed.irt import Priors, Responses, calibrate
 
+    name = _model_name(model)
     begin = time.perf_counter()
     responses = Responses.from_long(data["user"], data["item"], data["correct"])
     priors = Priors() if c_prior else Priors(c=None)
-    cal, prep, seconds = _timed(begin, lambda: calibrate(responses, model, priors=priors))
+    cal, prep, seconds = _timed(begin, lambda: calibrate(responses, name, priors=priors))
     order = np.argsort(cal.items.item_id)
     return {"fit_s": seconds, "prep_s": prep, "a": cal.items.a[order].tolist(), "b": cal.items.b[order].tolist(),
             "c": cal.items.c[order].tolist(), "iterations": cal.iterations, "converged": cal.converged}  # fmt: skip
+
+
+def _model_name(text: str) -> ModelName:
+    """``text`` (from --models) as one of dreamseed's model names; ValueError if it is none."""
+    from dreamseed.irt.item_model import MODEL_NAMES
+
+    for name in MODEL_NAMES:
+        if name == text:
+            return name
+    raise ValueError(f"model must be one of {', '.join(MODEL_NAMES)}, not {text!r}")
 
 
 def _fit_dreamseed_ml(model: str, data: Any) -> dict[str, Any]:
@@ -175,10 +189,13 @@ def _dense(data: Any, missing: float) -> np.ndarray:
 def _fit_mirt(model: str, data: Any, standard_errors: bool = True) -> dict[str, Any]:
     import mirt
 
+    name = _model_name(model)
+    if name == "Rasch":
+        raise ValueError("mirt's fit_mirt has no 'Rasch' model")
     begin = time.perf_counter()
     matrix = _dense(data, np.nan)
     result, prep, seconds = _timed(
-        begin, lambda: mirt.fit_mirt(matrix, model=model, compute_standard_errors=standard_errors)
+        begin, lambda: mirt.fit_mirt(matrix, model=name, compute_standard_errors=standard_errors)
     )
     params = result.model.parameters
     guessing = params.get("guessing", np.zeros(matrix.shape[1]))

@@ -117,7 +117,7 @@ def test_health_answers_while_a_large_calibration_is_parsed(base_url: str) -> No
     worker = threading.Thread(target=post)
     worker.start()
     time.sleep(0.3)
-    latencies = []
+    latencies: list[float] = []
     while not done.is_set() and len(latencies) < 20:
         started = time.perf_counter()
         assert httpx.get(base_url + "/healthz", timeout=10).status_code == 200

@@ -40,7 +40,7 @@ def test_errors_are_value_errors() -> None:
         ([(3,)], "expected \\(item index, correct\\)"),
     ],
 )
-def test_malformed_answers_are_refused(bank: ItemBank, answers: list, message: str) -> None:  # type: ignore[type-arg]
+def test_malformed_answers_are_refused(bank: ItemBank, answers: list, message: str) -> None:
     with pytest.raises(UnknownItemError, match=message):
         next_item(bank, answers, Policy())
 
@@ -65,7 +65,7 @@ def test_a_topic_with_no_items_is_refused(bank: ItemBank) -> None:
         ({"exposure": "sympson-hetter", "exposure_parameters": np.full(3, 2.0)}, r"\[0, 1\]"),
     ],
 )
-def test_bad_policies_are_refused(options: dict, message: str) -> None:  # type: ignore[type-arg]
+def test_bad_policies_are_refused(options: dict, message: str) -> None:
     with pytest.raises(InvalidPolicyError, match=message):
         Policy(**options)
 

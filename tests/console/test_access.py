@@ -30,7 +30,7 @@ def _client(base_url: str, user: str | None = None) -> Iterator[httpx.Client]:
         yield client
 
 
-def _students(client: httpx.Client, **params: object) -> list[dict[str, object]]:
+def _students(client: httpx.Client, **params: str | int) -> list[dict[str, object]]:
     answer = client.get("/console/api/v1/at-risk", params={"per_page": 1000, **params})
     assert answer.status_code == 200, answer.text
     return list(answer.json()["students"])

@@ -15,9 +15,9 @@ def _snapshot(platform: Platform) -> dict[str, list[tuple[object, ...]]]:
     with platform.engine.connect() as connection:
         return {
             table: sorted(
-                tuple(row)
+                tuple(values)
                 for row in connection.execute(text(f"SELECT * FROM {table}")).mappings()
-                for row in [{k: v for k, v in row.items() if k != "refreshed_at"}.values()]
+                for values in [{k: v for k, v in row.items() if k != "refreshed_at"}.values()]
             )
             for table in TABLES
         }

@@ -156,9 +156,9 @@ def test_brier_gain_interval_resamples_users_not_rows() -> None:
     narrower if each row counted as its own user."""
     y, vague, sharp, users = clustered_forecasts(300, 1, seed=2)
     once = brier_gain_interval(y, vague, sharp, users)
-    repeated = [np.repeat(v, 4) for v in (y, vague, sharp, users)]
-    assert brier_gain_interval(*repeated) == pytest.approx(once, abs=1e-12)
-    rows_as_users = brier_gain_interval(*repeated[:3], np.arange(repeated[0].size))
+    y4, vague4, sharp4, users4 = (np.repeat(v, 4) for v in (y, vague, sharp, users))
+    assert brier_gain_interval(y4, vague4, sharp4, users4) == pytest.approx(once, abs=1e-12)
+    rows_as_users = brier_gain_interval(y4, vague4, sharp4, np.arange(y4.size))
     assert rows_as_users[1] - rows_as_users[0] < 0.6 * (once[1] - once[0])
 
 

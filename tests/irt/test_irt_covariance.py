@@ -10,11 +10,14 @@ Pinned numbers from github.com/philchalmers/mirt tests/testthat:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from tests.irt.test_irt_lsat import LSAT7, expand
 
 from dreamseed.irt import Priors, Responses, calibrate, marginal_loglik, mirt_grid
+from dreamseed.irt.calibration import Calibration, CovarianceMethod, Model
 from dreamseed.irt.parameters import ItemParameters
 from dreamseed.irt.quadrature import QuadratureGrid
 
@@ -33,8 +36,8 @@ def lsat7() -> Responses:
     return expand(LSAT7)
 
 
-def _fit(data: Responses, model: str, covariance: str = "full"):  # type: ignore[no-untyped-def]
-    return calibrate(data, model, quadrature=mirt_grid(), priors=Priors(c=None), covariance=covariance)  # type: ignore[arg-type]
+def _fit(data: Responses, model: Model, covariance: CovarianceMethod = "full") -> Calibration:
+    return calibrate(data, model, quadrature=mirt_grid(), priors=Priors(c=None), covariance=covariance)
 
 
 def test_rasch_matches_mirt_estimates_and_se(lsat7: Responses) -> None:
@@ -85,7 +88,7 @@ def test_block_diagonal_is_a_smaller_approximation(lsat7: Responses) -> None:
     assert np.all(block.items.se_a < full.items.se_a)
 
 
-def _numerical_hessian(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _numerical_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
     n = x.size
     hessian = np.empty((n, n))
     for i in range(n):

@@ -56,7 +56,7 @@ def test_map_and_ml_solve_their_estimating_equations() -> None:
 def test_users_without_answers_on_the_items_get_the_prior() -> None:
     data = Responses.from_long(["u", "v"], ["q1", "other"], [1, 0])
     for method in ("EAP", "MAP", "ML"):
-        result = score(data, ITEMS, method, prior_mean=0.5, prior_sd=2.0)  # type: ignore[arg-type]
+        result = score(data, ITEMS, method, prior_mean=0.5, prior_sd=2.0)
         assert result.n_responses.tolist() == [1, 0]
         assert result.theta[1] == pytest.approx(0.5, abs=1e-3)
         assert result.se[1] == pytest.approx(2.0, abs=2e-3)
@@ -87,7 +87,7 @@ def test_scoring_by_group_scores_each_topic_separately() -> None:
 
 def test_online_scorer_agrees_with_batch_scoring() -> None:
     sim = simulate_responses(50, 100, 0.5, "3PL", seed=3)
-    batch = {m: score(sim.responses, sim.items, m) for m in ("EAP", "MAP", "ML")}  # type: ignore[misc]
+    batch = {m: score(sim.responses, sim.items, m) for m in ("EAP", "MAP", "ML")}
     pairs = sim.responses.pairs
     for method, result in batch.items():
         scorer = OnlineScorer(sim.items, method)  # type: ignore[arg-type]
@@ -141,7 +141,7 @@ def test_rasch_scores_increase_with_the_number_correct(pattern: list[int]) -> No
     answers = [1 if j < k else 0 for k in range(n + 1) for j in range(n)]
     data = Responses.from_long(users, np.tile(items.item_id[:n], n + 1), answers)
     for method in ("EAP", "MAP", "ML"):
-        theta = score(data, items, method).theta  # type: ignore[arg-type]
+        theta = score(data, items, method).theta
         assert np.all(np.diff(theta) > 0)
     # Rasch: any pattern with the same number correct gets the same EAP
     same_total = Responses.from_long(["p"] * n, items.item_id[:n], pattern)

@@ -73,7 +73,9 @@ def test_p_projects_the_growth_fitted_to_the_answers(
     line = _prior_line(capsys.readouterr().out)
     assert f"(from {LEARNERS + 2} users' answers)" in line
     # Accuracy 0.4 → 0.8 in 20 days on items at b = 0: θ from about −0.4 to 1.4, ≈ +0.09 a day.
-    assert float(re.search(r"mean=([-0-9.]+)/day", line).group(1)) > 0.05
+    mean = re.search(r"mean=([-0-9.]+)/day", line)
+    assert mean is not None, line
+    assert float(mean.group(1)) > 0.05
     p = _p(platform)
     assert p["one"][0] == p["two"][0] == "trend"
     # θ today ≈ 1.4 and still rising: the 0.5 target is all but certain.

@@ -72,7 +72,7 @@ def week_kpis(engine: Engine, week: date = WEEK) -> dict[str, dict[str, Any]]:
         rows = connection.execute(
             text("SELECT user_id, kpis FROM weekly_kpi WHERE week_start = :w"), {"w": week}
         ).all()
-        return dict(rows)  # type: ignore[arg-type]
+        return dict(rows)
 
 
 def without_job_runs(engine: Engine) -> dict[str, str]:

@@ -125,7 +125,12 @@ def test_one_failing_user_does_not_stop_the_others() -> None:
 
 def test_context_dates_default_to_yesterday(engine: Engine, settings: Settings) -> None:
     seen: list[JobContext] = []
-    job = Job("probe", "test", lambda context: seen.append(context) or JobResult(0))
+
+    def probe(context: JobContext) -> JobResult:
+        seen.append(context)
+        return JobResult(0)
+
+    job = Job("probe", "test", probe)
     execute(job, settings, engine, dry_run=True)
     assert seen[0].run_date < date.today()
 

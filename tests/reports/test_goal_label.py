@@ -75,7 +75,7 @@ def test_a_past_goal_that_cannot_be_decided_shows_no_probability() -> None:
 
 def test_both_languages_have_the_outcome_labels() -> None:
     for lang in ("en", "ko"):
-        labels = labels_for(lang)  # type: ignore[arg-type]
+        labels = labels_for(lang)
         assert labels["goal_reached"] != labels["goal_missed"]
 
 

@@ -104,12 +104,15 @@ def test_goal_probability_is_p_and_target_falls_back_to_p_target() -> None:
         columns=["user_id", "topic_id", "target_level", "target_date"],
     )
     reports = by_user(frames(kpis, goals=goals))
-    assert reports["u"].goal.topic == "algebra"
-    assert reports["u"].goal.target_level == 1.5
-    assert reports["u"].goal.probability == 0.62
-    assert reports["u"].goal.target_date is None
-    assert reports["v"].goal.target_date == date(2027, 1, 31)
-    assert reports["v"].goal.probability is None
+    u_goal, v_goal = reports["u"].goal, reports["v"].goal
+    assert u_goal is not None
+    assert v_goal is not None
+    assert u_goal.topic == "algebra"
+    assert u_goal.target_level == 1.5
+    assert u_goal.probability == 0.62
+    assert u_goal.target_date is None
+    assert v_goal.target_date == date(2027, 1, 31)
+    assert v_goal.probability is None
 
 
 def test_previous_week_kpis_and_only_this_weeks_users() -> None:
@@ -123,5 +126,7 @@ def test_previous_week_kpis_and_only_this_weeks_users() -> None:
     )
     reports = by_user(frames(kpis))
     assert list(reports) == ["u"]
+    previous = reports["u"].previous_kpis
+    assert previous is not None
     assert reports["u"].kpis.A_t == 0.75
-    assert reports["u"].previous_kpis.A_t == 0.5
+    assert previous.A_t == 0.5

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from pypdf.generic import DictionaryObject, PdfObject
 
 from dreamseed.reports import (
     FontChoice,
@@ -82,7 +83,7 @@ def test_korean_renders_with_no_system_font_at_all(tmp_path: Path) -> None:
     bare = ReportRenderer(font_dirs=[tmp_path], include_system_fonts=False)
     assert bare.warm_up() == FontChoice("Noto Sans KR", "bundled")
     for lang in ("ko", "en"):
-        pdf = bare.render_pdf(sample_report_data(seed=25, lang=lang))  # type: ignore[arg-type]
+        pdf = bare.render_pdf(sample_report_data(seed=25, lang=lang))
         assert {name.split("+")[-1] for name in embedded_fonts(pdf)} == {"NotoSansKR-Regular-Identity-H"}
     assert "향상도" in pdf_text(bare.render_pdf(sample_report_data(lang="ko")))
 
@@ -113,13 +114,22 @@ def test_a_hangul_font_in_the_font_directory_is_preferred(tmp_path: Path) -> Non
 def embedded_fonts(pdf: bytes) -> set[str]:
     fonts = set()
     for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
-        resources = [page["/Resources"]]
+        resources = [dictionary(page["/Resources"])]
+        xobjects = dictionary(resources[0].get("/XObject", DictionaryObject()))
         resources += [
-            x.get_object().get("/Resources", {}) for x in page["/Resources"].get("/XObject", {}).values()
+            dictionary(dictionary(x).get("/Resources", DictionaryObject())) for x in xobjects.values()
         ]
         for resource in resources:
-            fonts |= {str(f.get_object()["/BaseFont"]) for f in resource.get("/Font", {}).values()}
+            fonts_here = dictionary(resource.get("/Font", DictionaryObject()))
+            fonts |= {str(dictionary(f)["/BaseFont"]) for f in fonts_here.values()}
     return fonts
+
+
+def dictionary(reference: PdfObject) -> DictionaryObject:
+    """The PDF dictionary that ``reference`` (an indirect reference or the dictionary) points to."""
+    target = reference.get_object()
+    assert isinstance(target, DictionaryObject), target
+    return target
 
 
 def test_the_default_renderer_uses_the_bundled_font_whatever_the_machine_has(

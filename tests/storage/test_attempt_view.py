@@ -120,7 +120,7 @@ def test_each_user_maps_to_one_student_id_and_contract_columns_are_never_null(en
 
 
 def test_malformed_questions_are_quarantined_not_dropped(engine: Engine) -> None:
-    questions = [
+    questions: list[dict[str, object]] = [
         {"question_id": "1", "is_correct": True},
         {"question_id": "x1", "is_correct": True},
         {"question_id": "", "is_correct": True},

@@ -23,7 +23,7 @@ def checked(lines: list[str]) -> list[ExamResultRow | Rejected]:
 
 def counts(engine: Engine) -> tuple[int, int, int]:
     with engine.connect() as connection:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             for table in ("exam_results", "attempt_fact", "ingest_quarantine")
         )

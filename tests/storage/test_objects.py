@@ -65,11 +65,21 @@ class FlakyStore:
         if self.calls <= self.failures:
             raise ConnectionError(f"transient failure {self.calls}")
         self.saved[key] = body
+        return self.url(key)
+
+    def url(self, key: str) -> str:
         return f"mem://{key}"
+
+    def week_keys(self, week_start: date) -> list[str]:
+        return [key for key in self.saved if f"/{week_start.isoformat()}/" in key]
+
+    def delete(self, key: str) -> None:
+        self.saved.pop(key, None)
 
 
 def test_a_failed_write_is_retried_with_exponential_backoff() -> None:
-    store, sleeps = FlakyStore(failures=2), []
+    store = FlakyStore(failures=2)
+    sleeps: list[float] = []
     stored = put_with_retries(
         store, "k", b"body", "text/plain", attempts=3, first_backoff_s=0.5, sleep=sleeps.append
     )
@@ -81,7 +91,8 @@ def test_a_failed_write_is_retried_with_exponential_backoff() -> None:
 
 
 def test_a_write_that_keeps_failing_raises_after_the_last_attempt() -> None:
-    store, sleeps = FlakyStore(failures=10), []
+    store = FlakyStore(failures=10)
+    sleeps: list[float] = []
     with pytest.raises(StoreError, match="after 3 attempts: ConnectionError: transient failure 3"):
         put_with_retries(
             store, "k", b"body", "text/plain", attempts=3, first_backoff_s=0.1, sleep=sleeps.append
