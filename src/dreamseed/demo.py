@@ -8,6 +8,7 @@ The demo refuses to touch a database that holds data it did not create.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,19 @@ SHOWN_TABLES = (
     "report_artifacts",
     "job_runs",
 )
+
+
+def demo_console_login(home: Path) -> tuple[Path, str, str]:
+    """An admin console user for the demo: (the CONSOLE_USERS file, name, password). The file holds
+    only the scrypt hash; the password is printed once, for the person who ran the demo."""
+    from dreamseed.console.users import ConsoleUser, hash_password, users_json
+
+    name, password = "demo", secrets.token_urlsafe(9)
+    path = home / "demo" / "console-users.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(users_json({name: ConsoleUser(name, "admin", frozenset(), hash_password(password))}))
+    path.chmod(0o600)
+    return path, name, password
 
 
 class DemoRefused(RuntimeError):

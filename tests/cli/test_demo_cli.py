@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, text
 
 from dreamseed.cli.main import cli
+from dreamseed.console.users import parse_users, verify_password
 from dreamseed.demo import DEMO_KEY, foreign_data, prepare_database
 from dreamseed.storage import meta
 
@@ -45,6 +47,13 @@ def test_demo_runs_the_whole_product(cli_env: dict[str, str], engine: Engine) ->
     assert "rejected with their line numbers" in result.output
     assert "Time: synthesise" in result.output
     assert "dreamseed runs" in result.output
+    login = re.search(
+        r'CONSOLE_USERS="\$\(cat (\S+)\)".*sign in as demo, password (\S+)', result.output, re.DOTALL
+    )
+    assert login is not None
+    (demo_user,) = parse_users(Path(login[1]).read_text()).values()
+    assert demo_user.role == "admin"
+    assert verify_password(login[2], demo_user.password_hash)
 
     # A user then loads their own rows into the same database: a second demo must keep every one.
     with engine.begin() as connection:

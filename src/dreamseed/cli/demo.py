@@ -74,6 +74,8 @@ def demo(students: int, weeks: int, seed: int, home: Path | None, reset: bool, v
 
 
 def _print_outcome(settings: Settings, outcome: DemoOutcome, home: Path | None) -> None:
+    from dreamseed.demo import demo_console_login
+
     click.echo("\n4. What is in the database now:")
     width = max(len(name) for name in outcome.counts)
     for table, count in outcome.counts.items():
@@ -92,6 +94,12 @@ def _print_outcome(settings: Settings, outcome: DemoOutcome, home: Path | None) 
                 click.echo(f"     {path}")
     timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in outcome.stage_seconds.items())
     click.echo(f"\nTime: {timings}; total {sum(outcome.stage_seconds.values()):.1f}s")
+    users, name, password = demo_console_login(settings.dreamseed_home)
+    click.echo(
+        "\nThe console (this week's at-risk students, a student's θ, the item bank, the pipeline):\n"
+        f'  CONSOLE_USERS="$(cat {users})" dreamseed serve\n'
+        f"  then open http://127.0.0.1:8000/console/ and sign in as {name}, password {password}"
+    )
     if home is not None:
         click.echo(
             f"\nThe commands below use DREAMSEED_HOME: first `export DREAMSEED_HOME={settings.dreamseed_home}`"
@@ -103,6 +111,6 @@ def _print_outcome(settings: Settings, outcome: DemoOutcome, home: Path | None) 
         "      SELECT user_id, kpis->>'S' AS churn_risk FROM weekly_kpi\n"
         f"      WHERE week_start = '{outcome.report_week}' ORDER BY (kpis->>'S')::float DESC LIMIT 10;\n"
         "  dreamseed run all --help              run the chain yourself\n"
-        "  dreamseed serve                       the HTTP service (OpenAPI docs at /docs)\n"
+        "  dreamseed serve                       the HTTP service (OpenAPI docs at /docs, console at /console/)\n"
         "  dreamseed db stop                     stop the embedded database"
     )
