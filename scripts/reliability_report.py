@@ -38,6 +38,12 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "Faults tried on the streaming path",
+        "A real nats-server and PostgreSQL: the consumer SIGKILLed mid-batch, a crash between commit "
+        "and ack, the broker restarted, the database refusing connections, poison and oversized events.",
+        ("tests/stream/test_stream_faults.py",),
+    ),
+    (
         "Load held",
         "Concurrent clients against a real `uvicorn` server and PostgreSQL: every call answered, no "
         "row lost (speed is measured in `bench/update_theta.py`, see BENCHMARKS.md).",

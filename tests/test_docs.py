@@ -40,6 +40,7 @@ def test_readme_test_command_is_what_ci_runs() -> None:
 RELIABILITY_SOURCES = [
     *sorted((ROOT / "tests" / "faults").glob("test_*.py")),
     ROOT / "tests" / "api" / "test_hardening.py",
+    ROOT / "tests" / "stream" / "test_stream_faults.py",
 ]
 
 
