@@ -44,6 +44,7 @@ GUIDE_SCHEDULES = {
     "mirt-calibrate": "0 3 * * *",
     "generate-weekly-report": "0 4 * * 1",
     "detect-inactivity": "0 5 * * *",
+    "refresh-console": "30 5 * * *",
 }
 # (requests memory, requests cpu, limits memory, limits cpu) from the original CronJobs.
 ORIGINAL_RESOURCES = {
@@ -52,6 +53,8 @@ ORIGINAL_RESOURCES = {
     "mirt-calibrate": ("1Gi", "500m", "2Gi", "2"),
     "detect-inactivity": ("512Mi", "200m", "1Gi", "1"),
     "generate-weekly-report": ("2Gi", "1", "4Gi", "2"),
+    # new, not in the original deployment: detect-inactivity's modest values, not measured
+    "refresh-console": ("512Mi", "200m", "1Gi", "1"),
 }
 SECRETS = {"seedtest-db-credentials", "seedtest-irt-credentials", "aws-s3-credentials"}
 # Environment variables the pods may set that are not DreamSeed settings.
@@ -122,6 +125,7 @@ PHASES = {
     },
     "3": {"CronJob/detect-inactivity"},
     "4": {"CronJob/generate-weekly-report"},
+    "5": {"CronJob/refresh-console"},
 }
 
 
