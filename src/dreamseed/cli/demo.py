@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from dreamseed.cli.context import UserError, database, load_settings
+from dreamseed.cli.options import students_option, weeks_option
 from dreamseed.cli.progress import staged_progress
 from dreamseed.settings import Settings
 
@@ -18,12 +19,8 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option(
-    "--students", default=500, show_default=True, type=click.IntRange(min=20), help="Students to simulate."
-)
-@click.option(
-    "--weeks", default=8, show_default=True, type=click.IntRange(min=4, max=26), help="Weeks of history."
-)
+@students_option(default=500, minimum=20)
+@weeks_option(default=8, minimum=4, maximum=26)
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
 @click.option(
     "--home",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dreamseed.cli.context import UserError, friendly_errors, load_settings
+from dreamseed.cli.options import end_date_option, out_option, seed_option, students_option, weeks_option
 from dreamseed.cli.progress import staged_progress
 
 if TYPE_CHECKING:
@@ -25,29 +26,19 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option(
-    "--weeks", type=click.IntRange(min=4, max=52), default=12, show_default=True, help="Weeks of history."
-)
-@click.option(
-    "--students", type=click.IntRange(min=50), default=2000, show_default=True, help="Students to simulate."
-)
-@click.option("--seed", type=click.IntRange(min=0), default=2026, show_default=True, help="Random seed.")
-@click.option(
-    "--end-date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Last day of the synthetic period, YYYY-MM-DD.  [default: yesterday]",
-)
+@weeks_option(default=12, minimum=4, maximum=52)
+@students_option(default=2000, minimum=50)
+@seed_option(default=2026)
+@end_date_option(period="the synthetic period")
 @click.option(
     "--data",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     help="Evaluate this `dreamseed synth` output instead of synthesising (--weeks/--students/--seed ignored).",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
+@out_option(
+    kind="directory",
+    required=False,
     help="Directory for report.md, the SVG plots, metrics.json and predictions.csv "
     "[default: DREAMSEED_HOME/evaluation].",
 )

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dreamseed.cli.options import out_option
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -52,12 +54,7 @@ def irt() -> None:
     default=None,
     help="ITEMS.csv of a previous calibration: fit.json then reports drift and linking constants.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Directory for items.csv, abilities.csv and fit.json (created).",
-)
+@out_option(kind="directory", help="Directory for items.csv, abilities.csv and fit.json (created).")
 @click.option(
     "--duplicates",
     type=click.Choice(["all", "last"]),
@@ -183,9 +180,7 @@ def fit(
     show_default=True,
     help="L: the scoring grid spans [−L, L] (ML estimates are kept within it).",
 )
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write."
-)
+@out_option(kind="file", help="CSV file to write.")
 def score(
     responses_csv: Path, items_csv: Path, method: str, score_quadpts: int, score_theta_lim: float, out: Path
 ) -> None:

@@ -14,6 +14,7 @@ from typing import BinaryIO
 import click
 
 from dreamseed.cli.context import UserError, database, load_settings
+from dreamseed.cli.options import out_option
 from dreamseed.runtime.command import parse_date
 
 HEADER = ("user_id", "item_id", "correct")
@@ -40,12 +41,7 @@ HEADER = ("user_id", "item_id", "correct")
     metavar="YYYY-MM-DD",
     help="Last day of answers (default: yesterday, UTC).",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="CSV file to write (user_id,item_id,correct); written in full or not at all.",
-)
+@out_option(kind="file", help="CSV file to write (user_id,item_id,correct); written in full or not at all.")
 def export_responses(synth_source: Path | None, since: date | None, until: date | None, out: Path) -> None:
     """Write the answers as RESPONSES.csv (user_id,item_id,correct) for `dreamseed irt fit`.
 

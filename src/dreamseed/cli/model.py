@@ -8,6 +8,7 @@ import sys
 import click
 
 from dreamseed.cli.context import UserError, database, echo_table, friendly_errors, load_settings
+from dreamseed.cli.options import weeks_option
 
 
 @click.group()
@@ -28,13 +29,7 @@ def model() -> None:
     help="Last day of data to use (outcomes need METRICS_CHURN_HORIZON_DAYS after the last cut-off) "
     "[default: yesterday].",
 )
-@click.option(
-    "--weeks",
-    type=click.IntRange(min=3, max=104),
-    default=12,
-    show_default=True,
-    help="Weekly cut-offs to use.",
-)
+@weeks_option(default=12, minimum=3, maximum=104, help="Weekly cut-offs to use.")
 @click.option(
     "--activate/--no-activate",
     default=True,

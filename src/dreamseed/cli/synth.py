@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dreamseed.cli.context import UserError
+from dreamseed.cli.options import end_date_option, out_option, seed_option, students_option, weeks_option
 from dreamseed.cli.progress import staged_progress
 
 if TYPE_CHECKING:
@@ -20,25 +21,11 @@ STAGE_LABELS = {"simulate": "Simulating weeks", "write": "Writing exam_results.j
 
 
 @click.command()
-@click.option(
-    "--students", type=click.IntRange(min=1), default=500, show_default=True, help="Number of students."
-)
-@click.option(
-    "--weeks", type=click.IntRange(min=1), default=8, show_default=True, help="Length of the period."
-)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed.")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Directory to write into (created; existing files replaced).",
-)
-@click.option(
-    "--end-date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Last day of the period (UTC), YYYY-MM-DD.  [default: yesterday]",
-)
+@students_option(default=500, minimum=1, help="Number of students.")
+@weeks_option(default=8, minimum=1, help="Length of the period.")
+@seed_option(default=0)
+@out_option(kind="directory", help="Directory to write into (created; existing files replaced).")
+@end_date_option(period="the period (UTC)")
 @click.option("--topics", type=click.IntRange(min=1), default=8, show_default=True, help="Number of topics.")
 @click.option(
     "--items-per-topic",
