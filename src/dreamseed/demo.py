@@ -166,8 +166,8 @@ def run_demo(
     week = last_sunday - dt.timedelta(days=6)
     say(
         f"3. Running the daily chain on {len(days)} dates (weekly until {days[-plan.daily_days]}, then daily): "
-        "mirt-calibrate → aggregate-features-daily → compute-daily-kpis → detect-inactivity, and "
-        f"generate-weekly-report for the week {week} (Monday) to {last_sunday} (Sunday)"
+        f"{' → '.join(available_jobs())}, with generate-weekly-report only for the week {week} (Monday) to "
+        f"{last_sunday} (Sunday)"
     )
     started = time.monotonic()
     everything_but_reports = [name for name in available_jobs() if name != "generate-weekly-report"]
