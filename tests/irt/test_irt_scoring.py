@@ -14,7 +14,6 @@ from dreamseed.irt import (
     OnlineScorer,
     Responses,
     score,
-    score_by_group,
     simulate_items,
     simulate_responses,
 )
@@ -75,14 +74,13 @@ def test_scoring_a_topic_uses_only_its_items() -> None:
     assert topic.n_responses[0] == 2
 
 
-def test_scoring_by_group_scores_each_topic_separately() -> None:
+def test_a_user_with_no_answers_in_a_topic_gets_the_prior_there() -> None:
     data = Responses.from_long(["u"] * 4 + ["v"], ["q1", "q2", "q3", "q4", "q3"], [1, 1, 0, 0, 1])
-    topics = score_by_group(data, ITEMS, {"algebra": ["q1", "q2"], "geometry": ["q3", "q4"]})
-    assert set(topics) == {"algebra", "geometry"}
-    assert topics["algebra"].theta[0] == pytest.approx(score(data, ITEMS.subset(["q1", "q2"])).theta[0])
-    assert topics["algebra"].n_responses.tolist() == [2, 0]
-    assert topics["geometry"].n_responses.tolist() == [2, 1]
-    assert topics["geometry"].theta[0] < topics["algebra"].theta[0]
+    algebra, geometry = score(data, ITEMS.subset(["q1", "q2"])), score(data, ITEMS.subset(["q3", "q4"]))
+    assert algebra.n_responses.tolist() == [2, 0]
+    assert (algebra.theta[1], algebra.se[1]) == pytest.approx((0.0, 1.0), abs=1e-3)  # the prior, on the grid
+    assert geometry.n_responses.tolist() == [2, 1]
+    assert geometry.theta[0] < algebra.theta[0]
 
 
 def test_online_scorer_agrees_with_batch_scoring() -> None:

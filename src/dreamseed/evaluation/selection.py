@@ -16,6 +16,7 @@ import pandas as pd
 
 from dreamseed.evaluation.churn_model import ChurnModel
 from dreamseed.evaluation.metrics import ForecastScores, forecast_scores
+from dreamseed.irt.json_values import finite_json
 from dreamseed.kpis import churn_bands
 
 
@@ -54,7 +55,7 @@ class ChurnComparison:
     def as_metrics(self) -> dict[str, Any]:
         """JSON-ready: what `model_artifacts.metrics` stores (read back by ``stored_model_wins``)."""
         return {
-            "heldout": {"model": _plain(asdict(self.model)), "S_v1": _plain(asdict(self.baseline))},
+            "heldout": {"model": finite_json(asdict(self.model)), "S_v1": finite_json(asdict(self.baseline))},
             "model_wins": self.model_wins,
         }
 
@@ -74,10 +75,6 @@ def stored_model_wins(metrics: dict[str, Any]) -> bool:
         return bool(model["roc_auc"] > baseline["roc_auc"] and model["brier"] < baseline["brier"])
     except (KeyError, TypeError):
         return False
-
-
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in values.items()}
 
 
 def with_learned_churn(

@@ -35,7 +35,7 @@ from dreamseed.irt.parameters import (
 )
 from dreamseed.irt.quadrature import QuadratureGrid, mirt_grid, scoring_grid
 from dreamseed.irt.responses import Responses
-from dreamseed.irt.scoring import METHODS, AbilityEstimate, OnlineScorer, score, score_by_group
+from dreamseed.irt.scoring import METHODS, AbilityEstimate, OnlineScorer, score
 from dreamseed.irt.simulate import SimulatedData, simulate_items, simulate_responses
 
 __all__ = [
@@ -75,7 +75,6 @@ __all__ = [
     "parameter_drift",
     "probability_correct",
     "score",
-    "score_by_group",
     "scoring_grid",
     "simulate_items",
     "simulate_responses",

@@ -34,6 +34,7 @@ from dreamseed.irt.em import EMOutcome, IterationInfo, run_em
 from dreamseed.irt.estep import EStepper, log_likelihood_by_user
 from dreamseed.irt.extreme_items import extreme_item_mask, with_extreme_items
 from dreamseed.irt.item_model import MODEL_NAMES, ItemModel, ModelName, logistic, stacked_log_table
+from dreamseed.irt.json_values import python_scalar
 from dreamseed.irt.mstep import (
     ItemArrays,
     MStepProblem,
@@ -100,15 +101,11 @@ class Calibration:
             "iterations": self.iterations,
             "converged": self.converged,
             "population": {"mean": self.population_mean, "sd": self.population_sd},
-            "fixed_items": [_plain(i) for i in self.fixed_items],
-            "extreme_items": [_plain(i) for i in self.extreme_items],
+            "fixed_items": [python_scalar(i) for i in self.fixed_items],
+            "extreme_items": [python_scalar(i) for i in self.extreme_items],
             "settings": self.settings,
             "covariance": None if self.covariance is None else self.covariance.summary(),
         }
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def calibrate(

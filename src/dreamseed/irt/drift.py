@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dreamseed.irt.json_values import python_scalar
 from dreamseed.irt.parameters import ItemParameters
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,7 +43,7 @@ class ParameterDrift:
         return {
             "n_shared": n,
             "n_flagged": int(self.flagged.sum()),
-            "flagged_items": [_plain(i) for i in self.item_id[self.flagged]],
+            "flagged_items": [python_scalar(i) for i in self.item_id[self.flagged]],
             "mean_delta_b": float(np.mean(self.delta_b)) if n else 0.0,
             "rmsd_b": rms(self.delta_b),
             "max_abs_delta_b": float(np.max(np.abs(self.delta_b), initial=0.0)),
@@ -51,10 +52,6 @@ class ParameterDrift:
             "b_threshold": self.b_threshold,
             "z_threshold": self.z_threshold,
         }
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def parameter_drift(

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dreamseed.irt.json_values import python_scalar
+
 FloatArray = npt.NDArray[np.float64]
 
 #: The smallest |a| used when converting an intercept into a difficulty, so b stays finite.
@@ -116,7 +118,7 @@ class ItemParameters:
         values = [getattr(self, name).tolist() for name in columns]
         return [
             {
-                "item_id": _plain(item),
+                "item_id": python_scalar(item),
                 **{name: column[k] for name, column in zip(columns, values, strict=True)},
             }
             for k, item in enumerate(self.item_id.tolist())
@@ -144,13 +146,9 @@ class Abilities:
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per user (user_id, theta, se) with plain Python values."""
         return [
-            {"user_id": _plain(u), "theta": t, "se": s}
+            {"user_id": python_scalar(u), "theta": t, "se": s}
             for u, t, s in zip(self.user_id.tolist(), self.theta.tolist(), self.se.tolist(), strict=True)
         ]
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass(frozen=True)

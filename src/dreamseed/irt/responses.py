@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from dreamseed.irt.json_values import python_scalar
+
 Duplicates = Literal["all", "last"]
 
 
@@ -276,7 +278,7 @@ def _correct_column(values: Any) -> npt.NDArray[np.int64]:
         numeric = np.fromiter((_as_number(v) for v in array.tolist()), np.float64, array.size)
     bad = np.flatnonzero(~np.isin(numeric, (0.0, 1.0)))
     if bad.size:
-        examples = ", ".join(repr(_plain(v)) for v in _first_distinct(array[bad], 3))
+        examples = ", ".join(repr(python_scalar(v)) for v in _first_distinct(array[bad], 3))
         raise InvalidResponses(
             f"correct must be 0 or 1 (or true/false); found {bad.size} other value(s), e.g. {examples}", bad
         )
@@ -291,10 +293,6 @@ def _first_distinct(values: npt.NDArray[Any], limit: int) -> list[Any]:
         if len(seen) == limit:
             break
     return seen
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _list(rows: npt.NDArray[np.intp], limit: int = 5) -> str:

@@ -17,7 +17,6 @@ Users with no answers on the given items get the prior: θ = mean, SE = SD (``n_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -67,26 +66,6 @@ def score(
         empty = n_responses == 0
         theta, se = np.where(empty, prior_mean, theta), np.where(empty, prior_sd, se)
     return Abilities(aligned.user_ids, theta, se, n_responses, method)
-
-
-def score_by_group(
-    responses: Responses,
-    items: ItemParameters,
-    groups: Mapping[Any, Iterable[Any]],
-    method: Method = "EAP",
-    *,
-    prior_mean: float = 0.0,
-    prior_sd: float = 1.0,
-) -> dict[Any, Abilities]:
-    """``score`` once per group of items (e.g. per topic): {group: Abilities over all users}.
-
-    ``groups`` maps a key (a topic id) to the ids of its items; users without answers in a group
-    get the prior there (``n_responses`` = 0), so callers usually keep rows with answers only.
-    """
-    return {
-        key: score(responses, items.subset(list(ids)), method, prior_mean=prior_mean, prior_sd=prior_sd)
-        for key, ids in groups.items()
-    }
 
 
 def _eap(loglik: FloatArray, grid: QuadratureGrid) -> tuple[FloatArray, FloatArray]:

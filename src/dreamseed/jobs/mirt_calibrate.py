@@ -36,6 +36,7 @@ import pandas as pd
 
 from dreamseed.irt import ItemParameters, Responses, marginal_loglik
 from dreamseed.irt.fit_report import CalibrationFigures
+from dreamseed.irt.json_values import finite_json
 from dreamseed.remote.irt_client import IrtServiceClient, RetryPolicy, calibration_request, parse_calibration
 from dreamseed.runtime.calibration_steps import (
     FREEZE_MAX_SE_B,
@@ -43,7 +44,6 @@ from dreamseed.runtime.calibration_steps import (
     Fitted,
     ItemPlan,
     calibration_report,
-    finite_json,
     fit_in_process,
     fit_metrics,
     item_rows,

@@ -7,7 +7,6 @@ directories are passed in. Storage of the rendered files is the job's business.
 from dreamseed.reports.data import Goal, Kpis, Lang, ReportData, ThetaPoint, TopicRow
 from dreamseed.reports.pdf import FontChoice, ForkedAfterTypstError, MissingHangulFontError
 from dreamseed.reports.recommend import Recommendation
-from dreamseed.reports.records import report_data_from_dict
 from dreamseed.reports.render import RenderedReport, ReportRenderer, render_html, render_pdf
 from dreamseed.reports.sample import sample_report_data
 
@@ -26,6 +25,5 @@ __all__ = [
     "TopicRow",
     "render_html",
     "render_pdf",
-    "report_data_from_dict",
     "sample_report_data",
 ]

@@ -5,7 +5,6 @@ the rows and the fit metrics. No database, network or clock (see ``mirt_calibrat
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +26,7 @@ from dreamseed.irt import (
 )
 from dreamseed.irt.covariance import ParameterCovariance
 from dreamseed.irt.fit_report import CalibrationFigures, FitReport, fit_report
+from dreamseed.irt.json_values import finite_json
 
 #: An earlier estimate is held fixed once its standard error of b is at most this (θ units).
 FREEZE_MAX_SE_B = 0.3
@@ -279,16 +279,3 @@ def linking_diagnostics(estimated: ItemParameters, plan: ItemPlan) -> dict[str, 
                 "stocking_lord": lord.to_dict(),
             }
     return None
-
-
-def finite_json(value: Any) -> Any:
-    """JSON-safe: numpy scalars as Python numbers, NaN/±inf as None (jsonb has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): finite_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite_json(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
