@@ -126,6 +126,7 @@ PHASES = {
     "3": {"CronJob/detect-inactivity"},
     "4": {"CronJob/generate-weekly-report"},
     "5": {"CronJob/refresh-console"},
+    "6": {"ConfigMap/stream-config", "Deployment/stream-consumer", "Service/stream-consumer-pods"},
 }
 
 
@@ -364,8 +365,17 @@ def test_indexed_job_matches_its_cronjob(path: Path, manifest: Manifest) -> None
 # --------------------------------------------------------------------------- the service
 
 
+def deployment_named(name: str) -> Manifest:
+    (deployment,) = [m for _, m in of_kind("Deployment") if m["metadata"]["name"] == name]
+    return deployment
+
+
+def test_the_deployments_are_the_api_and_the_stream_consumer() -> None:
+    assert {m["metadata"]["name"] for _, m in of_kind("Deployment")} == {"dreamseed-api", "stream-consumer"}
+
+
 def test_api_deployment_serves_on_8000_with_probes_and_scrape_annotations() -> None:
-    (deployment,) = [m for _, m in of_kind("Deployment")]
+    deployment = deployment_named("dreamseed-api")
     (container,) = containers(deployment)
     assert container["command"] == ["dreamseed", "serve", "--host", "0.0.0.0", "--port", "8000"]
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
@@ -379,12 +389,59 @@ def test_api_deployment_serves_on_8000_with_probes_and_scrape_annotations() -> N
 
 
 def test_api_services_select_the_api_pods() -> None:
-    (deployment,) = [m for _, m in of_kind("Deployment")]
+    deployment = deployment_named("dreamseed-api")
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
-    services = {m["metadata"]["name"]: m["spec"] for _, m in of_kind("Service")}
+    services = {m["metadata"]["name"]: m["spec"] for _, m in of_kind("Service") if component(m) == "api"}
     assert set(services) == {"dreamseed-api", "dreamseed-api-pods"}
     for spec in services.values():
         assert spec["selector"].items() <= pod_labels.items()
         assert [(p["port"], p["targetPort"]) for p in spec["ports"]] == [(8000, "http")]
     assert services["dreamseed-api-pods"]["clusterIP"] == "None"
+
+
+# --------------------------------------------------------------------------- the stream consumer
+
+
+def test_stream_consumer_serves_metrics_on_its_setting_port_with_probes() -> None:
+    deployment = deployment_named("stream-consumer")
+    (container,) = containers(deployment)
+    assert container["command"] == ["dreamseed", "stream", "consume"]
+    assert deployment["spec"]["replicas"] >= 2
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    # the worker serves metrics only when STREAM_METRICS_PORT is set, on that port
+    assert ports == {"metrics": int(env_values(container)["STREAM_METRICS_PORT"])}
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(ports["metrics"])
+    # SIGTERM finishes the batch in hand: leave it more than the default 30 s
+    assert pod_spec(deployment)["terminationGracePeriodSeconds"] >= 60
+    assert "Not measured" in (K8S / "stream-consumer.yaml").read_text(encoding="utf-8")
+
+
+def test_stream_consumer_finds_nats_through_a_configmap_or_secret() -> None:
+    (container,) = containers(deployment_named("stream-consumer"))
+    config_maps = {m["metadata"]["name"]: m["data"] for _, m in of_kind("ConfigMap")}
+    whole = [
+        name for kind, name, key, _ in iter_env_sources(container) if kind == "ConfigMap" and key is None
+    ]
+    from_config_maps = {variable for name in whole for variable in config_maps[name]}
+    referenced = {key for _, _, key, _ in iter_env_sources(container) if key is not None}
+    assert "NATS_URL" in from_config_maps | referenced
+    assert "NATS_URL" not in {item["name"] for item in container.get("env", []) if "value" in item}
+    assert Settings(nats_url=config_maps["stream-config"]["NATS_URL"]).nats_url.startswith("nats://")
+
+
+def test_stream_consumer_pods_service_is_headless_on_the_metrics_port() -> None:
+    deployment = deployment_named("stream-consumer")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    (service,) = [m["spec"] for _, m in of_kind("Service") if component(m) == "stream-consumer"]
+    assert service["clusterIP"] == "None"
+    assert service["publishNotReadyAddresses"] is True
+    assert service["selector"].items() <= pod_labels.items()
+    (container,) = containers(deployment)
+    assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [
+        (container["ports"][0]["containerPort"], "metrics")
+    ]

@@ -13,6 +13,7 @@ from tests.deploy.deploy_files import PROMETHEUS, documents, require_tool
 
 from dreamseed.runtime.metrics import BASE_METRICS, domain_metric_name
 from dreamseed.runtime.registry import JOB_MODULES
+from dreamseed.stream.metrics import StreamMetrics
 
 # Domain figures (JobResult.metrics keys) the alert rules rely on, by the job that must export them.
 ALERTED_DOMAIN_FIGURES = {
@@ -65,11 +66,28 @@ def test_every_alert_says_what_to_do() -> None:
         assert rule["annotations"]["description"]
 
 
+def stream_metric_names() -> set[str]:
+    """The series the stream consumer serves (a counter's sample names end in _total)."""
+    registry = StreamMetrics().registry
+    return {sample.name for family in registry.collect() for sample in family.samples} | {
+        family.name for family in registry.collect()
+    }
+
+
 def test_rules_read_only_metrics_the_jobs_push() -> None:
     used = {name for rule in alert_rules() for name in re.findall(r"\bdreamseed_\w+", rule["expr"])}
     domain = {domain_metric_name(figure) for figure in ALERTED_DOMAIN_FIGURES}
-    assert used <= set(BASE_METRICS) | domain
+    assert used <= set(BASE_METRICS) | domain | stream_metric_names()
     assert domain <= used
+    assert "dreamseed_stream_consumer_pending" in used
+
+
+def test_scraped_jobs_in_the_rules_are_in_the_example_configuration() -> None:
+    configuration = documents(PROMETHEUS / "prometheus.yml")[0]
+    scraped = {job["job_name"] for job in configuration["scrape_configs"]}
+    named = {name for rule in alert_rules() for name in re.findall(r'\bjob="([^"]+)"', rule["expr"])}
+    assert named <= scraped
+    assert "dreamseed-stream-consumer" in named
 
 
 @pytest.mark.parametrize(("figure", "job"), sorted(ALERTED_DOMAIN_FIGURES.items()))
