@@ -67,6 +67,7 @@ class DemoPlan:
     seed: int = 2026
     bad_rows: int = 6
     daily_days: int = 21  # the chain runs daily over the last weeks; weekly before that
+    stream: bool = False  # the exam results through a local NATS JetStream broker, not the file loader
 
 
 def chain_days(first: dt.date, last: dt.date, daily_days: int) -> list[dt.date]:
@@ -158,7 +159,7 @@ def run_demo(
     marker = {"seed": plan.seed, "students": plan.students, "end_date": end.isoformat()}
     meta.put(engine, DEMO_KEY, marker)
     started = time.monotonic()
-    _load(engine, out, say, started)
+    _load(settings, engine, out, say, started, plan.stream)
     seconds["load"] = time.monotonic() - started
     meta.put(engine, DEMO_KEY, {**marker, "fingerprint": meta.user_data_fingerprint(engine)})
     days = chain_days(config.start_date, end, plan.daily_days)
@@ -187,18 +188,34 @@ def run_demo(
     )
 
 
-def _load(engine: Engine, out: Path, say: Callable[[str], None], started: float) -> None:
+def _load(
+    settings: Settings, engine: Engine, out: Path, say: Callable[[str], None], started: float, stream: bool
+) -> None:
     questions = ingest.load_questions(
         engine, csv_records(out / "questions.csv", check_question), "questions.csv"
     )
     goals = ingest.load_goals(engine, csv_records(out / "goals.csv", check_goal), "goals.csv")
-    results = ingest.load_exam_results(
-        engine, exam_result_records(numbered_lines(out / "exam_results.jsonl")), "exam_results.jsonl"
-    )
+    if stream:
+        from dreamseed.stream.local import load_through_stream
+
+        store = settings.dreamseed_home / "demo" / "nats"
+        through = load_through_stream(settings, engine, out / "exam_results.jsonl", store)
+        results = through.summary
+        path = (
+            f"NATS JetStream ({through.published.sent} events published to a local nats-server, "
+            f"consumed in {through.batches} batches by the stream worker)"
+        )
+        position = "stream sequence numbers"
+    else:
+        results = ingest.load_exam_results(
+            engine, exam_result_records(numbered_lines(out / "exam_results.jsonl")), "exam_results.jsonl"
+        )
+        path, position = "the ingestion path", "line numbers"
     say(
         f"2. Loaded {questions.inserted} questions, {goals.inserted} goals and {results.inserted} exam results "
-        f"through the ingestion path [{time.monotonic() - started:.1f}s]; {len(results.rejected)} malformed "
-        "records were rejected with their line numbers and kept in ingest_quarantine:"
+        f"through {path} [{time.monotonic() - started:.1f}s]; {len(results.rejected)} malformed "
+        f"records were rejected with their {position} and kept in ingest_quarantine:"
     )
+    label = "event" if stream else "line"
     for rejected in results.rejected:
-        say(f"     line {rejected.line_no}: {rejected.reason}")
+        say(f"     {label} {rejected.line_no}: {rejected.reason}")

@@ -126,3 +126,29 @@ def test_demo_help_offers_home_and_reset(tmp_path: Path, monkeypatch: pytest.Mon
     result = CliRunner().invoke(cli, ["demo", "--help"])
     assert "--home" in result.output
     assert "--reset" in result.output
+
+
+def shown_counts(output: str) -> dict[str, str]:
+    """The demo's "What is in the database now" table: table name -> count as printed."""
+    table = output.split("What is in the database now:")[1].split("\n\n")[0]
+    return dict(line.split() for line in table.strip().splitlines())
+
+
+@pytest.mark.slow
+def test_demo_through_the_stream_lands_what_the_file_loader_lands(
+    cli_env: dict[str, str], engine: Engine
+) -> None:
+    small = ["demo", "--students", "30", "--weeks", "4"]
+    streamed = CliRunner().invoke(cli, [*small, "--stream"])
+    assert streamed.exit_code == 0, streamed.output
+    assert "through NATS JetStream" in streamed.output
+    assert "rejected with their stream sequence numbers" in streamed.output
+    with engine.connect() as connection:
+        sources = set(connection.execute(text("SELECT DISTINCT source FROM ingest_quarantine")).scalars())
+    assert "stream:EXAM_RESULTS" in sources
+    assert "exam_results.jsonl" not in sources
+    from_file = CliRunner().invoke(cli, small)  # the same seed and dates: the same platform
+    assert from_file.exit_code == 0, from_file.output
+    assert "through the ingestion path" in from_file.output
+    assert shown_counts(streamed.output) == shown_counts(from_file.output)
+    assert int(shown_counts(streamed.output)["exam_results"].replace(",", "")) > 0

@@ -35,7 +35,15 @@ if TYPE_CHECKING:
     help="Delete every row of a database that holds data the demo did not load (it lists them first).",
 )
 @click.option("--verbose", is_flag=True, help="Show every job's log lines.")
-def demo(students: int, weeks: int, seed: int, home: Path | None, reset: bool, verbose: bool) -> None:
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="Load the exam results through NATS JetStream (a local nats-server, the stream worker) "
+    "instead of the file loader.",
+)
+def demo(
+    students: int, weeks: int, seed: int, home: Path | None, reset: bool, verbose: bool, stream: bool
+) -> None:
     """Synthesise a platform, load it, run every job over the period and write the reports.
 
     Uses the embedded PostgreSQL server under DREAMSEED_HOME (or --home, or DATABASE_URL if set)
@@ -56,7 +64,7 @@ def demo(students: int, weeks: int, seed: int, home: Path | None, reset: bool, v
         if outcome.exit_code not in (None, 0):
             click.echo(f"   {outcome.day} {outcome.job} FAILED (exit {outcome.exit_code})", err=True)
 
-    plan = DemoPlan(students=students, weeks=weeks, seed=seed)
+    plan = DemoPlan(students=students, weeks=weeks, seed=seed, stream=stream)
     with database(settings) as engine, staged_progress({"chain": "   daily chain"}) as progress:
         try:
             outcome = run_demo(
