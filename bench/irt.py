@@ -2,6 +2,7 @@
 
     nice python bench/irt.py                       # S, M, L × 2PL, 3PL, every engine
     nice python bench/irt.py --sizes S,M --models 2PL --engines dreamseed,mirt
+    nice python bench/irt.py --sizes M --models 2PL --engines dreamseed,dreamseed-cli,mirt-whole
 
 Sizes (users × items, share of cells observed): S 2,000 × 50 at 80%; M 20,000 × 200 at 25%;
 L 100,000 × 500 at 10% (5 × 10⁶ answers). Data: ``dreamseed.irt.simulate_responses`` (a ~ U(0.8,
@@ -15,7 +16,14 @@ Engines, each with its package defaults, each fit in a fresh subprocess:
 - ``mirt``: PyPI ``mirt`` 1.2.0 (Rust backend) ``fit_mirt(dense, model)`` with its defaults (21
   Gauss–Hermite points, standard errors on), and ``mirt-noSE`` with ``compute_standard_errors=False``;
 - ``girth``: ``girth`` 0.8.0 ``twopl_mml`` / ``threepl_mml`` on a dense items × users matrix with
-  ``INVALID_RESPONSE`` for missing cells.
+  ``INVALID_RESPONSE`` for missing cells;
+- ``dreamseed-cli``: the whole ``dreamseed irt fit RESPONSES.csv --out DIR --quiet`` process (Python
+  start, imports, reading the CSV, the fit, writing items.csv, abilities.csv, fit.json) on the same
+  answers written as a CSV with string ids (``u17``, ``q3``); *fit s* is the fit the command itself
+  reports in fit.json, *whole s* the process's wall time;
+- ``mirt-whole``: PyPI ``mirt``'s whole process on that CSV, as a user would run it: a fresh
+  ``python`` that reads it with pandas, builds the dense users × items matrix, fits with the
+  defaults and scores every user by EAP (``mirt.fscores``).
 
 Reported: fit time (the fitting call only; building each engine's input is "prep"), peak resident
 memory of the subprocess (ru_maxrss: includes Python, the libraries and the data), the marginal
@@ -44,7 +52,8 @@ if TYPE_CHECKING:
     from dreamseed.irt.item_model import ModelName
 
 SIZES = {"S": (2_000, 50, 0.8), "M": (20_000, 200, 0.25), "L": (100_000, 500, 0.10)}
-ENGINES = ("dreamseed", "dreamseed-ML", "mirt", "mirt-noSE", "girth")
+ENGINES = ("dreamseed", "dreamseed-ML", "mirt", "mirt-noSE", "girth", "dreamseed-cli", "mirt-whole")
+WHOLE = {"dreamseed-cli", "mirt-whole"}
 SEED = 2026
 #: girth fits items one by one with scipy optimisers: M 2PL takes about two minutes, L ~25× that.
 SKIP = {("girth", "L"): "skipped: hopeless at this size (M 2PL already takes ~2 min; L is ~25× the work)"}
@@ -112,7 +121,19 @@ def _run_case(size: str, model: str, engines: list[str], tmp: Path, timeout: flo
             row["gap"] = best - row["loglik"]
         if "fit_s" in row and same_objective and not row["engine"].startswith("dreamseed"):
             row["ratio"] = row["fit_s"] / same_objective
+    _whole_ratios(rows)
     return rows
+
+
+def _whole_ratios(rows: list[dict[str, Any]]) -> None:
+    """The goal's two ratios on the dreamseed-cli row: whole ÷ its own fit, whole ÷ mirt's whole."""
+    whole = {r["engine"]: r["whole_s"] for r in rows if "whole_s" in r}
+    for row in rows:
+        if row["engine"] == "dreamseed-cli" and "whole_s" in row:
+            ratios = [f"whole ÷ own fit {row['whole_s'] / row['fit_s']:.2f}×"]
+            if "mirt-whole" in whole:
+                ratios.append(f"whole ÷ mirt whole {row['whole_s'] / whole['mirt-whole']:.2f}×")
+            row["whole_note"] = "; ".join(ratios)
 
 
 def _run_worker(engine: str, model: str, size: str, data: Path, tmp: Path, timeout: float) -> dict[str, Any]:
@@ -120,6 +141,8 @@ def _run_worker(engine: str, model: str, size: str, data: Path, tmp: Path, timeo
         return {"note": SKIP[(engine, size)]}
     if engine == "dreamseed-ML" and model != "3PL":
         return {"note": SAME_AS_DEFAULT}
+    if engine in WHOLE:
+        return _run_whole(engine, model, data, tmp, timeout)
     out = tmp / f"{engine}-{data.stem}.json"
     command = [sys.executable, __file__, "--worker", engine, model, str(data), str(out)]
     try:
@@ -130,6 +153,77 @@ def _run_worker(engine: str, model: str, size: str, data: Path, tmp: Path, timeo
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"note": f"error: {last[:120]}"}
     return dict(json.loads(out.read_text()))
+
+
+def _run_whole(engine: str, model: str, data: Path, tmp: Path, timeout: float) -> dict[str, Any]:
+    """Time one whole process on the answers of ``data`` written as a CSV with string ids."""
+    csv_path = _responses_csv(data)
+    out = tmp / f"{engine}-{data.stem}"
+    if engine == "dreamseed-cli":
+        command = [sys.executable, "-m", "dreamseed.cli.main", "irt", "fit", str(csv_path), "--model", model,
+                   "--out", str(out), "--quiet"]  # fmt: skip
+    else:
+        command = [sys.executable, "-c", MIRT_WHOLE, str(csv_path), model, str(out.with_suffix(".json"))]
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"note": f"timed out after {timeout:.0f} s"}
+    whole = time.perf_counter() - start
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"note": f"error: {last[:120]}"}
+    if engine == "mirt-whole":
+        return {"whole_s": whole} | dict(json.loads(out.with_suffix(".json").read_text()))
+    return _cli_result(out, whole)
+
+
+def _cli_result(out: Path, whole: float) -> dict[str, Any]:
+    import pandas as pd
+
+    report = json.loads((out / "fit.json").read_text())
+    items = pd.read_csv(out / "items.csv")
+    order = np.argsort([int(name[1:]) for name in items["item_id"]])
+    return {"fit_s": report["seconds"], "whole_s": whole, "a": items["a"].to_numpy()[order].tolist(),
+            "b": items["b"].to_numpy()[order].tolist(), "c": items["c"].to_numpy()[order].tolist(),
+            "iterations": report["iterations"], "converged": report["converged"]}  # fmt: skip
+
+
+def _responses_csv(data: Path) -> Path:
+    """The answers of ``data`` as user_id,item_id,correct with string ids, written once per case."""
+    path = data.with_suffix(".csv")
+    if not path.exists():
+        arrays = np.load(data)
+        users = np.char.add("u", arrays["user"].astype(str))
+        items = np.char.add("q", arrays["item"].astype(str))
+        rows = np.char.add(
+            np.char.add(np.char.add(users, ","), np.char.add(items, ",")), arrays["correct"].astype(str)
+        )
+        path.write_text("user_id,item_id,correct\n" + "\n".join(rows.tolist()) + "\n")
+    return path
+
+
+#: PyPI mirt's whole process: read the CSV, dense matrix, fit with its defaults, EAP for every user.
+MIRT_WHOLE = """
+import json, sys, time
+import numpy as np, pandas as pd, mirt
+path, model, out = sys.argv[1:]
+frame = pd.read_csv(path, dtype={"user_id": str, "item_id": str})
+users, user_ids = pd.factorize(frame["user_id"])
+items, item_ids = pd.factorize(frame["item_id"])
+matrix = np.full((len(user_ids), len(item_ids)), np.nan)
+matrix[users, items] = frame["correct"].to_numpy()
+start = time.perf_counter()
+result = mirt.fit_mirt(matrix, model=model)
+fit = time.perf_counter() - start
+scores = mirt.fscores(result, matrix, method="EAP")
+params = result.model.parameters
+order = np.argsort([int(name[1:]) for name in item_ids])
+c = np.asarray(params.get("guessing", np.zeros(len(item_ids))))
+json.dump({"fit_s": fit, "a": np.asarray(params["discrimination"])[order].tolist(),
+           "b": np.asarray(params["difficulty"])[order].tolist(), "c": c[order].tolist(),
+           "iterations": int(result.n_iterations), "converged": bool(result.converged)}, open(out, "w"))
+"""
 
 
 def _worker(engine: str, model: str, data_path: str, out_path: str) -> None:
@@ -233,12 +327,15 @@ def _cells(row: dict[str, Any]) -> list[str]:
     note = row.get("note", "")
     if "iterations" in row:
         note = f"{row['iterations']} iterations" + ("" if converged in (None, True) else ", not converged")
-    return [row["size"], row["model"], row["engine"], number("fit_s", ".1f"), number("ratio", ".1f"),
+    if "whole_note" in row:
+        note += "; " + row["whole_note"]
+    return [row["size"], row["model"], row["engine"], number("fit_s", ".1f"), number("whole_s", ".1f"),
+            number("ratio", ".1f"),
             number("prep_s", ".1f"), number("peak_mb", ",.0f"), number("loglik", ",.1f"), number("gap", ".1f"),
             number("rmse_a", ".3f"), number("rmse_b", ".3f"), number("rmse_c", ".3f"), note]  # fmt: skip
 
 
-HEADER = ["size", "model", "engine", "fit s", "× ours (same objective)", "prep s", "peak MB", "log-likelihood", "gap",
+HEADER = ["size", "model", "engine", "fit s", "whole s", "× ours (same objective)", "prep s", "peak MB", "log-likelihood", "gap",
           "RMSE a", "RMSE b", "RMSE c", "notes"]  # fmt: skip
 
 

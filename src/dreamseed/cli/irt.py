@@ -18,10 +18,24 @@ if TYPE_CHECKING:
     from dreamseed.irt import Calibration, ItemParameters, IterationInfo, Responses
 
 RESPONSE_COLUMNS = ("user_id", "item_id", "correct")
-TRUE_WORDS = {"true": "1", "t": "1", "yes": "1", "false": "0", "f": "0", "no": "0"}
+ITEM_COLUMNS = ("a", "b", "c", "se_a", "se_b", "se_c")
 
 
-@click.group()
+class _IrtGroup(click.Group):
+    """`export-responses` is imported when used: it needs the database layer, fit and score do not."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "export-responses"])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "export-responses":
+            from dreamseed.cli.irt_export import export_responses
+
+            return export_responses
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_IrtGroup)
 def irt() -> None:
     """Item response theory on long-format CSV files.
 
@@ -118,6 +132,7 @@ def fit(
     constants). The 3PL uses a Beta(5, 17) prior on c. The estimation grid has --quadpts points on
     the ability mean ± --theta-lim SDs.
     """
+    from dreamseed.cli.irt_csv import write_csv
     from dreamseed.irt import QuadratureGrid, calibrate
 
     responses = _read_responses(responses_csv, duplicates)
@@ -138,8 +153,12 @@ def fit(
         raise click.ClickException(str(error)) from None
     elapsed = time.perf_counter() - began
     out.mkdir(parents=True, exist_ok=True)
-    _items_frame(cal.items).to_csv(out / "items.csv", index=False)
-    _abilities_frame(cal.abilities, with_count=False).to_csv(out / "abilities.csv", index=False)
+    items = cal.items
+    write_csv(out / "items.csv", {"item_id": items.item_id} | {k: getattr(items, k) for k in ITEM_COLUMNS})
+    abilities = cal.abilities
+    write_csv(
+        out / "abilities.csv", {"user_id": abilities.user_id, "theta": abilities.theta, "se": abilities.se}
+    )
     report = _fit_report(cal, responses, _read_items(previous) if previous else None, elapsed)
     (out / "fit.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     state = "converged" if cal.converged else "did NOT converge"
@@ -280,29 +299,10 @@ def _lines(numbers: Any, limit: int = 5) -> str:
 
 
 def _read_responses(path: Path, duplicates: str) -> Responses:
-    from dreamseed.irt import Responses
-    from dreamseed.irt.responses import InvalidResponses
+    from dreamseed.cli.irt_csv import read_responses
 
-    frame = _read_csv(path, RESPONSE_COLUMNS, RESPONSE_COLUMNS)
-    line_numbers = frame.index.to_numpy()
-    for name in ("user_id", "item_id"):
-        blank = (frame[name].str.strip() == "").to_numpy()
-        if blank.any():
-            raise click.ClickException(
-                f"{path}: {name} is empty on {_lines(line_numbers[blank])}; every answer needs an id"
-            )
-    correct = frame["correct"].str.strip().str.lower().replace(TRUE_WORDS).replace({"": None})
-    try:
-        return Responses.from_long(
-            frame["user_id"].to_numpy(),
-            frame["item_id"].to_numpy(),
-            correct.to_numpy(),
-            duplicates,  # type: ignore[arg-type]
-        )
-    except InvalidResponses as error:
-        raise click.ClickException(f"{path}: {error.problem} ({_lines(line_numbers[error.rows])})") from None
-    except ValueError as error:
-        raise click.ClickException(f"{path}: {error}") from None
+    _refuse_json(path)
+    return read_responses(path, duplicates)
 
 
 def _read_items(path: Path) -> ItemParameters:
@@ -374,12 +374,3 @@ def _linking_constants(previous: ItemParameters, items: ItemParameters) -> dict[
         }
     except ValueError as error:
         return {"error": str(error)}
-
-
-def _register_export() -> None:
-    from dreamseed.cli.irt_export import export_responses
-
-    irt.add_command(export_responses)
-
-
-_register_export()

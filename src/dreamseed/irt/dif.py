@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
+from scipy.special import chdtrc  # chi2.sf without importing scipy.stats (~0.5 s)
 
 from dreamseed.irt.calibration import Calibration
 
@@ -74,7 +74,7 @@ def wald_dif(
     ("a", "d" and for the 3PL "logit_c"); both calibrations need ``covariance="full"``."""
     studied = list(items) if items is not None else _free_in_both(reference, focal)
     statistic = np.array([_wald(reference, focal, item, parameters) for item in studied])
-    p = np.asarray(scipy.stats.chi2.sf(statistic, len(parameters)), dtype=np.float64)
+    p = np.asarray(chdtrc(len(parameters), statistic), dtype=np.float64)
     return WaldDIF(np.asarray(studied), statistic, len(parameters), p, benjamini_hochberg(p), alpha)
 
 

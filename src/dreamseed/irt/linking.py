@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 
 from dreamseed.irt.parameters import Abilities, ItemParameters, probability_correct
 from dreamseed.irt.quadrature import QuadratureGrid
@@ -82,6 +81,8 @@ def stocking_lord_linking(
         x0 = np.array([start.A, start.B])
     except ValueError:
         x0 = np.array([1.0, 0.0])
+    from scipy.optimize import minimize  # here: it costs ~0.3 s to import, `irt fit` does not need it
+
     result = minimize(
         loss, x0, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 4000}
     )
