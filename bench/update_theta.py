@@ -1,6 +1,7 @@
 """Latency of the online θ update under concurrent calls, against a real `dreamseed serve`.
 
     python -m bench.update_theta [--users 500] [--attempts 1000] [--items 2000] [--requests 1000]
+    python -m bench.update_theta --concurrency 1 8 --workers 2    # `dreamseed serve --workers 2`
 
 On a fresh embedded PostgreSQL server: an item bank of --items calibrated items
 (mirt_item_params) and --users users with --attempts answers each in the last 25 days (written
@@ -86,9 +87,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(database_url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "dreamseed.cli.main", "serve", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "dreamseed.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     command += ["--log-level", "warning"]
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 60
@@ -151,12 +161,13 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--workers", type=int, default=1, help="`dreamseed serve --workers`")
     args = parser.parse_args()
     rows = []
     with scratch_database() as engine:
         populate(engine, args.users, args.attempts, args.items)
         port = free_port()
-        server = start_server(engine.url.render_as_string(hide_password=False), port)
+        server = start_server(engine.url.render_as_string(hide_password=False), port, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             latencies(base, 4, 200, "update", args.users)  # warm-up: connections, item bank, caches
@@ -181,7 +192,7 @@ def main() -> None:
                         f"{u50 * 1000:.1f} / {u99 * 1000:.1f}",
                         f"{u50 / h50:.2f} / {u99 / h99:.2f}",
                         f"{hrate:,.0f} / {urate:,.0f}",
-                        f"{u_inside * 1000:.1f}",
+                        f"{u_inside * 1000:.1f}" if args.workers == 1 else "n/a (per-worker metrics)",
                     ]
                 )
         finally:
@@ -189,7 +200,7 @@ def main() -> None:
             server.wait(timeout=30)
     print(
         f"{args.users} users × {args.attempts} answers (last 25 days), {args.items} calibrated items, "
-        f"{args.requests} requests per cell; server: `dreamseed serve` (one process); machine: {machine()}"
+        f"{args.requests} requests per cell; server: `dreamseed serve --workers {args.workers}`; machine: {machine()}"
     )
     print(
         markdown_table(
