@@ -94,7 +94,7 @@ def platform(
     out = home / "data"
     write_platform(generate_platform(config), out)
     _with_orgs(out / "exam_results.jsonl")
-    _load(engine, out, lambda _line: None, 0.0)
+    _load(settings, engine, out, lambda _line: None, 0.0, stream=False)
     everything_but_reports = [job for job in available_jobs() if job != "generate-weekly-report"]
     for day in chain_days(config.start_date, END, 3):
         outcomes = run_chain(settings, engine, day, None if day == END else everything_but_reports)
