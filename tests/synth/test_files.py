@@ -12,7 +12,16 @@ import pandas as pd
 from tests.synth.platform_files import END_DATE, SMALL, Written
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-LINE_KEYS = ["session_id", "user_id", "exam_id", "status", "result_json", "created_at", "updated_at"]
+LINE_KEYS = [
+    "session_id",
+    "user_id",
+    "exam_id",
+    "status",
+    "result_json",
+    "created_at",
+    "updated_at",
+    "org_id",
+]
 QUESTION_KEYS = {"question_id", "topic", "time_spent_sec", "used_hints"}
 
 

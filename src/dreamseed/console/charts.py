@@ -1,14 +1,15 @@
 """The console's charts: matplotlib figures rendered to SVG on the server (no JavaScript).
 
-Text is drawn as paths with the bundled Noto Sans KR (pylopdf-fonts-ko), so Korean labels show in
-any browser without fonts installed. Each function takes plain sequences and returns SVG bytes.
+Text is drawn as paths (DejaVu Sans, Hangul falling back to the bundled Noto Sans KR from
+pylopdf-fonts-ko), so Korean labels show in any browser without fonts installed. Each function takes
+plain sequences and returns SVG bytes; the per-student and per-item charts reuse one kept figure.
 """
 
 from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -18,9 +19,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
+from matplotlib import dates as mdates
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 FONT_FILE = Path(str(resources.files("pylopdf_fonts_ko") / "NotoSansKR-Regular.otf"))
 ACCENT, BAND, MUTED, WARN = "#1f5f99", "#9cc3e6", "#8a8f98", "#c0392b"
@@ -38,7 +41,9 @@ def _setup() -> None:
         family = font_manager.FontProperties(fname=str(FONT_FILE)).get_name()
         matplotlib.rcParams.update(
             {
-                "font.family": [family, "DejaVu Sans"],
+                # DejaVu Sans first: digits, Latin and θ lay out much faster than in the CFF Korean
+                # font; Hangul falls back to Noto Sans KR glyph by glyph.
+                "font.family": ["DejaVu Sans", family],
                 "svg.fonttype": "path",
                 "svg.hashsalt": "dreamseed-console",
                 "axes.spines.top": False,
@@ -46,6 +51,11 @@ def _setup() -> None:
                 "font.size": 9,
                 "axes.titlesize": 9,
                 "axes.unicode_minus": False,
+                # A fixed title position: matplotlib otherwise lays out every tick label twice to
+                # place the title above them (a quarter of a chart's time).
+                "axes.titley": 1.02,
+                "xtick.labelsize": 8,
+                "ytick.labelsize": 8,
             }
         )
         _ready = True
@@ -60,11 +70,15 @@ def _figure(width: float = 6.4, height: float = 2.6) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _svg(figure: Figure) -> bytes:
+def _draw(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    with _render_lock:
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
+
+
+def _svg(figure: Figure) -> bytes:
+    with _render_lock:
+        return _draw(figure)
 
 
 def _x(values: Sequence[date | datetime]) -> Any:
@@ -78,23 +92,103 @@ def _empty(axes: Axes, message: str) -> None:
     axes.set_yticks([])
 
 
+class _ThetaFigure:
+    """One figure for every student's θ trend, kept between requests (drawn under `_render_lock`).
+
+    Building a figure and its axes, ticks and legend costs about as much as drawing it, so the
+    artists are made once and only their data, limits and title change per request.
+    """
+
+    def __init__(self) -> None:
+        self.figure, self.axes = _figure()
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+        self.axes.xaxis.set_major_locator(locator)
+        self.axes.xaxis.set_major_formatter(mdates.AutoDateFormatter(locator))
+        self.axes.tick_params(axis="x", labelrotation=30)
+        for label in self.axes.get_xticklabels():
+            label.set_horizontalalignment("right")
+        (self.line,) = self.axes.plot([], [], color=ACCENT, marker="o", markersize=2.5, label="θ")
+        self.band: Any = None
+        self.axes.set_ylabel("θ")
+        self.title = self.axes.set_title("", loc="left")
+        handles = [Patch(color=BAND, alpha=0.6, label="±1 SE"), self.line]
+        self.axes.legend(handles=handles, loc="upper left", frameon=False)
+
+    def draw(self, times: Sequence[datetime], values: np.ndarray, errors: np.ndarray, title: str) -> bytes:
+        x = mdates.date2num(list(times))
+        if self.band is not None:
+            self.band.remove()
+        self.band = self.axes.fill_between(x, values - errors, values + errors, color=BAND, alpha=0.6)
+        self.line.set_data(x, values)
+        low = np.nanmin(np.concatenate([values, values - errors]))
+        high = np.nanmax(np.concatenate([values, values + errors]))
+        pad = max((high - low) * 0.05, 0.05)
+        self.axes.set_ylim(low - pad, high + pad)
+        span = max(x[-1] - x[0], 1.0)
+        self.axes.set_xlim(x[0] - span * 0.05, x[-1] + span * 0.05)
+        self.title.set_text(title)
+        for label in self.axes.get_xticklabels():
+            label.set_horizontalalignment("right")
+        return _draw(self.figure)
+
+
+class _CurvesFigure:
+    """One figure for every item's characteristic and information curves (see `_ThetaFigure`)."""
+
+    theta = np.linspace(-4, 4, 81)
+
+    def __init__(self) -> None:
+        self.figure, self.axes = _figure()
+        zeros = np.zeros_like(self.theta)
+        (self.icc,) = self.axes.plot(self.theta, zeros, color=ACCENT, label="icc")
+        self.axes.set_ylim(0, 1)
+        self.axes.set_xlim(-4, 4)
+        self.axes.set_xlabel("θ")
+        self.axes.set_ylabel("P(θ)")
+        self.other = self.axes.twinx()
+        (self.information,) = self.other.plot(self.theta, zeros, color=WARN, linestyle="--", label="I")
+        self.other.set_ylabel("I(θ)")
+        self.b = self.axes.axvline(0, color=MUTED, linewidth=0.8)
+        self.title = self.axes.set_title("", loc="left")
+        self.legend = self.figure.legend(loc="upper right", frameon=False, ncols=2, fontsize=8)
+
+    def draw(self, a: float, b: float, c: float, labels: dict[str, str]) -> bytes:
+        p = c + (1 - c) / (1 + np.exp(-a * (self.theta - b)))
+        information = a**2 * ((p - c) ** 2 / (1 - c) ** 2) * ((1 - p) / p)
+        self.icc.set_ydata(p)
+        self.information.set_ydata(information)
+        top = float(np.nanmax(information)) if np.isfinite(information).any() else 1.0
+        self.other.set_ylim(0, max(top, 1e-6) * 1.05)
+        self.b.set_xdata([b, b])
+        self.title.set_text(labels["title"])
+        for text, name in zip(self.legend.get_texts(), ("icc", "information"), strict=True):
+            text.set_text(labels[name])
+        return _draw(self.figure)
+
+
+_kept: dict[str, Any] = {}
+
+
+def _kept_figure(name: str, make: Callable[[], Any]) -> Any:
+    """The figure kept under `name`, made on first use; call with `_render_lock` held."""
+    if name not in _kept:
+        _setup()
+        _kept[name] = make()
+    return _kept[name]
+
+
 def theta_trend(
     times: Sequence[datetime], theta: Sequence[float], se: Sequence[float | None], labels: dict[str, str]
 ) -> bytes:
     """θ over time with a ±1 SE band."""
-    figure, axes = _figure()
     if not times:
+        figure, axes = _figure()
         _empty(axes, labels["no_data"])
         return _svg(figure)
     values = np.asarray(theta, dtype=float)
     errors = np.asarray([np.nan if e is None else e for e in se], dtype=float)
-    axes.fill_between(_x(times), values - errors, values + errors, color=BAND, alpha=0.6, label="±1 SE")
-    axes.plot(_x(times), values, color=ACCENT, marker="o", markersize=2.5, label="θ")
-    axes.set_ylabel("θ")
-    axes.set_title(labels["title"], loc="left")
-    axes.legend(loc="upper left", frameon=False)
-    figure.autofmt_xdate()
-    return _svg(figure)
+    with _render_lock:
+        return _kept_figure("theta", _ThetaFigure).draw(times, values, errors, labels["title"])
 
 
 def weekly_lines(
@@ -158,21 +252,8 @@ def quantile_trend(
 
 def item_curves(a: float, b: float, c: float, labels: dict[str, str]) -> bytes:
     """The item characteristic curve P(θ) and its information I(θ) (3PL)."""
-    theta = np.linspace(-4, 4, 161)
-    p = c + (1 - c) / (1 + np.exp(-a * (theta - b)))
-    information = a**2 * ((p - c) ** 2 / (1 - c) ** 2) * ((1 - p) / p)
-    figure, axes = _figure()
-    axes.plot(theta, p, color=ACCENT, label=labels["icc"])
-    axes.set_ylim(0, 1)
-    axes.set_xlabel("θ")
-    axes.set_ylabel("P(θ)")
-    other = axes.twinx()
-    other.plot(theta, information, color=WARN, linestyle="--", label=labels["information"])
-    other.set_ylabel("I(θ)")
-    axes.axvline(b, color=MUTED, linewidth=0.8)
-    axes.set_title(labels["title"], loc="left")
-    figure.legend(loc="upper right", frameon=False, ncols=2, fontsize=8)
-    return _svg(figure)
+    with _render_lock:
+        return _kept_figure("curves", _CurvesFigure).draw(a, b, c, labels)
 
 
 def test_information(parameters: Sequence[tuple[float, float, float]], labels: dict[str, str]) -> bytes:

@@ -81,64 +81,84 @@ LEFT JOIN report r USING (user_id)
 
 
 def _metric_values() -> str:
-    rows = ", ".join(f"('{name}', {_kpi(name, 'w')})" for name in KPI_NAMES)
-    return f"{rows}, ('theta', t.theta)"
+    """(metric, value, low, high) for each histogram metric of a weekly row `w` (θ from `t`)."""
+    values = {name: f"w.{name.lower()}" for name in KPI_NAMES} | {"theta": "t.theta"}
+    return ", ".join(
+        f"('{name}', {values[name]}, CAST({low} AS float8), CAST({high} AS float8))"
+        for name, (low, high) in METRIC_RANGES.items()
+    )
 
 
-def _bounds_case(column: str, index: int) -> str:
-    cases = " ".join(f"WHEN '{name}' THEN {bounds[index]}" for name, bounds in METRIC_RANGES.items())
-    return f"(CASE {column} {cases} END)"
+def _keys(org: str = "org_id", goal: str = "goal_topic") -> str:
+    return f"""
+    CASE WHEN GROUPING({org}) = 1 THEN '*' ELSE COALESCE({org}::text, 'none') END AS org_key,
+    CASE WHEN GROUPING({goal}) = 1 THEN '*' ELSE COALESCE({goal}, 'none') END AS goal_key"""
 
 
-_KEYS = """
-    CASE WHEN GROUPING(org_id) = 1 THEN '*' ELSE COALESCE(org_id::text, 'none') END AS org_key,
-    CASE WHEN GROUPING(goal_topic) = 1 THEN '*' ELSE COALESCE(goal_topic, 'none') END AS goal_key"""
-_SETS = """GROUPING SETS ((week_start, metric), (org_id, week_start, metric), (goal_topic, week_start, metric),
-                       (org_id, goal_topic, week_start, metric))"""
+def _sets(*extra: str) -> str:
+    tail = ", ".join(("week_start", *extra))
+    return (
+        f"""GROUPING SETS (({tail}), (org_id, {tail}), (goal_topic, {tail}), (org_id, goal_topic, {tail}))"""
+    )
 
+
+_WEEK_KPIS = ", ".join(f"{_kpi(name)} AS {name.lower()}" for name in KPI_NAMES)
+FLAGS = ("active", "inactive", "high_risk", "students")
+
+# One pass over the weeks' rows: each KPI read out of its jsonb once, with its histogram bucket. The
+# quantiles need the values sorted per grouping set (one GROUPING SETS aggregate); the histograms are
+# counted once per (org, goal, week, metric, bucket) and rolled up from those counts, and the flag
+# counts (active, inactive, high risk, students) come from one hashed count per week row, so neither
+# goes through the sorted aggregate.
 COHORT = f"""
-WITH weeks AS (
-    SELECT w.user_id, w.week_start, w.kpis, s.org_id, s.goal_topic FROM weekly_kpi w
-    JOIN console_student s USING (user_id)
-    WHERE w.week_start > CAST(:week AS date) - :span AND w.week_start <= CAST(:week AS date)
-), thetas AS (
+WITH thetas AS (
     SELECT DISTINCT ON (h.user_id, date_trunc('week', h.fitted_at AT TIME ZONE 'UTC'))
            h.user_id, (date_trunc('week', h.fitted_at AT TIME ZONE 'UTC'))::date AS week_start, h.theta
     FROM mirt_ability_history h
     WHERE h.fitted_at >= CAST(:week AS date) - :span AND h.fitted_at < CAST(:end AS timestamptz)
     ORDER BY h.user_id, date_trunc('week', h.fitted_at AT TIME ZONE 'UTC'), h.fitted_at DESC
-), values AS (
-    SELECT w.week_start, w.org_id, w.goal_topic, m.metric, m.value
+), weeks AS (
+    SELECT l.user_id, l.week_start, st.org_id, st.goal_topic, {_WEEK_KPIS},
+           COALESCE(l.kpis->>'inactive', 'false') = 'true' AS inactive,
+           COALESCE({_kpi("days_since_last")}, 0) < 7 AS recent
+    FROM weekly_kpi l JOIN console_student st USING (user_id)
+    WHERE l.week_start > CAST(:week AS date) - :span AND l.week_start <= CAST(:week AS date)
+), values AS MATERIALIZED (
+    SELECT w.week_start, w.org_id, w.goal_topic, m.metric, m.value,
+           width_bucket(m.value, m.low, m.high, {HISTOGRAM_BINS}) AS bucket
     FROM weeks w LEFT JOIN thetas t ON t.user_id = w.user_id AND t.week_start = w.week_start
-    CROSS JOIN LATERAL (VALUES {_metric_values()}) AS m(metric, value)
+    CROSS JOIN LATERAL (VALUES {_metric_values()}) AS m(metric, value, low, high)
     WHERE m.value IS NOT NULL AND m.value <> 'NaN'::float8
-    UNION ALL
-    SELECT w.week_start, w.org_id, w.goal_topic, c.metric, 1.0
-    FROM weeks w CROSS JOIN LATERAL (VALUES
-        ('active', COALESCE(w.kpis->>'inactive', 'false') <> 'true'
-                   AND COALESCE({_kpi("days_since_last", "w")}, 0) < 7),
-        ('inactive', COALESCE(w.kpis->>'inactive', 'false') = 'true'),
-        ('high_risk', {_kpi("S", "w")} >= 0.7),
-        ('students', true)) AS c(metric, flag)
-    WHERE c.flag
 ), stats AS (
-    SELECT {_KEYS}, week_start, metric, count(*) AS n, avg(value) AS mean,
+    SELECT {_keys()}, week_start, metric, count(*) AS n, avg(value) AS mean,
            percentile_cont(ARRAY[0.1, 0.25, 0.5, 0.75, 0.9]) WITHIN GROUP (ORDER BY value) AS q
-    FROM values GROUP BY {_SETS}
+    FROM values GROUP BY {_sets("metric")}
 ), buckets AS (
-    SELECT {_KEYS}, week_start, metric,
-           width_bucket(value, {_bounds_case("metric", 0)}, {_bounds_case("metric", 1)}, {HISTOGRAM_BINS})
-               AS bucket, count(*) AS n
-    FROM values WHERE metric IN ({", ".join(f"'{m}'" for m in METRIC_RANGES)})
-    GROUP BY {_SETS}, width_bucket(value, {_bounds_case("metric", 0)}, {_bounds_case("metric", 1)},
-                                    {HISTOGRAM_BINS})
+    SELECT {_keys()}, week_start, metric, bucket, CAST(sum(n) AS bigint) AS n
+    FROM (SELECT org_id, goal_topic, week_start, metric, bucket, count(*) AS n FROM values
+          GROUP BY org_id, goal_topic, week_start, metric, bucket) fine
+    GROUP BY {_sets("metric", "bucket")}
 ), bins AS (
     SELECT org_key, goal_key, week_start, metric, jsonb_agg(jsonb_build_array(bucket, n) ORDER BY bucket) AS bins
     FROM buckets GROUP BY org_key, goal_key, week_start, metric
+), flag_counts AS (
+    SELECT {_keys()}, week_start,
+           count(*) FILTER (WHERE NOT inactive AND recent) AS active,
+           count(*) FILTER (WHERE inactive) AS inactive,
+           count(*) FILTER (WHERE s >= 0.7) AS high_risk,
+           count(*) AS students
+    FROM weeks GROUP BY {_sets()}
+), flags AS (
+    SELECT f.org_key, f.goal_key, f.week_start, c.metric, c.n
+    FROM flag_counts f
+    CROSS JOIN LATERAL (VALUES {", ".join(f"('{flag}', f.{flag})" for flag in FLAGS)}) AS c(metric, n)
+    WHERE c.n > 0
 )
 SELECT s.org_key, s.goal_key, s.week_start, s.metric, s.n, s.mean, s.q[1], s.q[2], s.q[3], s.q[4], s.q[5],
        COALESCE(b.bins, '[]'::jsonb)
 FROM stats s LEFT JOIN bins b USING (org_key, goal_key, week_start, metric)
+UNION ALL
+SELECT org_key, goal_key, week_start, metric, n, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, '[]'::jsonb FROM flags
 """
 COHORT_COLUMNS = "org_key, goal_key, week_start, metric, n, mean, p10, p25, p50, p75, p90, bins"
 

@@ -3,7 +3,10 @@
 A line, keys in this order, compact separators:
 {"session_id":"…","user_id":"u000123","exam_id":101,"status":"completed","result_json":{"questions":
 [{"question_id":"10023","topic":"algebra","is_correct":true,"time_spent_sec":37.4,"used_hints":0},…],
-"score_raw":12},"created_at":"2026-11-02T09:14:05Z","updated_at":"2026-11-02T09:31:40Z"}
+"score_raw":12},"created_at":"2026-11-02T09:14:05Z","updated_at":"2026-11-02T09:31:40Z","org_id":1}
+
+`org_id` is 1 … ORGS by a stable rule on the user id (`org_ids`), so a teacher of one org sees a
+third of the students in the demo.
 """
 
 from __future__ import annotations
@@ -129,10 +132,22 @@ def _headers(results: pd.DataFrame) -> np.ndarray:
     )  # fmt: skip
 
 
+ORGS = 3
+
+
+def org_ids(user_ids: pd.Series) -> np.ndarray:
+    """Each student's org (1 … ORGS): the number in the user id modulo ORGS, plus one."""
+    return (user_ids.str[1:].astype(np.int64).to_numpy() % ORGS + 1).astype(str).astype(object)
+
+
 def _footers(results: pd.DataFrame) -> np.ndarray:
     score = results["score_raw"].astype(str).to_numpy(dtype=object)
     created, updated = _utc_strings(results["created_at"]), _utc_strings(results["updated_at"])
-    return '],"score_raw":' + score + '},"created_at":"' + created + '","updated_at":"' + updated + '"}\n'
+    org = org_ids(results["user_id"])
+    return (
+        '],"score_raw":' + score + '},"created_at":"' + created + '","updated_at":"' + updated
+        + '","org_id":' + org + "}\n"
+    )  # fmt: skip
 
 
 def _bad_question(question: pd.Series, record: dict[str, Any], last: bool) -> str:
