@@ -11,11 +11,16 @@ from dreamseed.runtime.runner import execute
 TABLES = ("console_student", "console_cohort", "console_item", "console_quarantine")
 
 
+def _rounded(value: object) -> object:
+    """Floats to 12 significant digits: PostgreSQL's parallel aggregates may add in another order."""
+    return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
 def _snapshot(platform: Platform) -> dict[str, list[tuple[object, ...]]]:
     with platform.engine.connect() as connection:
         return {
             table: sorted(
-                tuple(values)
+                tuple(_rounded(value) for value in values)
                 for row in connection.execute(text(f"SELECT * FROM {table}")).mappings()
                 for values in [{k: v for k, v in row.items() if k != "refreshed_at"}.values()]
             )
