@@ -16,8 +16,6 @@ import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_NAMES = frozenset({"DATABASE_URL", "R_IRT_INTERNAL_TOKEN", "AWS_SECRET_ACCESS_KEY"})
-
 
 def default_home() -> Path:
     """The per-user data directory used when DREAMSEED_HOME is unset."""
@@ -482,28 +480,3 @@ def env_name(field_name: str) -> str:
         return first
     assert isinstance(alias, str)
     return alias
-
-
-def effective_settings(settings: Settings) -> list[tuple[str, str, str]]:
-    """(env var, value with secrets masked, help) for every setting, in declaration order."""
-    rows = []
-    for name, field in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr):
-            shown = mask_secret(env_name(name), value.get_secret_value())
-        else:
-            shown = "" if value is None else str(value)
-        rows.append((env_name(name), shown, field.description or ""))
-    return rows
-
-
-def mask_secret(name: str, value: str) -> str:
-    """Hide a secret; for a database URL keep everything but the password."""
-    if name == "DATABASE_URL":
-        from sqlalchemy.engine import make_url
-
-        try:
-            return make_url(value).render_as_string(hide_password=True)
-        except Exception:
-            return "****"
-    return "****" if value else ""

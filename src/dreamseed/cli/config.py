@@ -7,7 +7,8 @@ import textwrap
 import click
 
 from dreamseed.cli.context import load_settings
-from dreamseed.settings import Settings, effective_settings
+from dreamseed.cli.settings_view import effective_settings
+from dreamseed.settings import Settings
 
 
 @click.command()

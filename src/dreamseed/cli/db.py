@@ -67,7 +67,7 @@ def stop() -> None:
 @db.command()
 def status() -> None:
     """Say which database is used and check that it answers (exit 1 when it does not)."""
-    from dreamseed.settings import mask_secret
+    from dreamseed.cli.settings_view import mask_secret
 
     settings = load_settings()
     if settings.database_url is not None:
