@@ -1,19 +1,35 @@
-"""Differential item functioning by Wald tests between two calibrations, with Benjamini–Hochberg.
+"""Differential item functioning: likelihood-ratio tests on the joint multiple-group model,
+Mantel–Haenszel with the ETS A/B/C classes, and Wald tests between two calibrations; p-values
+adjusted across items by Benjamini–Hochberg.
 
-For each studied item, with θ_R, θ_F its (a, d) estimates in the reference and focal calibration
-and Σ_R, Σ_F their full-information covariance blocks (``calibrate(..., covariance="full")``),
+**Likelihood ratio** (``dif_lr.lr_dif``, on ``multigroup.calibrate_groups``): for each studied item, the
+model with the item's ``parameters`` group-specific is compared with the model where they are
+invariant, everything else as in the baseline; X2 = 2 (loglik_less − loglik_more constrained) on
+df = the difference in parameter counts, and ΔAIC, ΔSABIC, ΔBIC = less − more constrained
+(negative: the freed item fits better), as R mirt's ``DIF()``. ``scheme="drop"`` (all others as
+anchors): the baseline holds every item invariant (or ``anchors``), focal means and variances
+free, and each item is freed in turn; ``scheme="add"``: the baseline frees every item not in
+``anchors`` (default none: then both groups are N(0, 1)) and each item is constrained in turn.
+``dif_lr.purified_lr_dif`` iterates: the items flagged in one round are freed in the next round's
+baseline, the rest are the anchors, until the flagged set repeats.
+
+**Mantel–Haenszel** (``dif_mh.mantel_haenszel``): users matched on their total score (the studied item
+included, Holland & Thayer), common odds ratio α_MH over score strata, MH D-DIF = −2.35 ln α_MH
+(negative: the item is harder for the focal group at equal score), its standard error from the
+Robins–Breslow–Greenland variance, the continuity-corrected MH χ² (R's ``mantelhaen.test``) and
+the ETS classes: **A** when |D| < 1 or χ² p ≥ 0.05; **C** when |D| ≥ 1.5 and |D| is significantly
+above 1 ((|D| − 1)/SE > 1.645); **B** otherwise. Needs complete data (every user answered every
+item once): total scores over different item sets do not match users.
+
+**Wald** (``wald_dif``, here): for each studied item, with θ_R, θ_F its (a, d) estimates in the
+reference and focal calibration and Σ_R, Σ_F their full-information covariance blocks
+(``calibrate(..., covariance="full")``),
 
     W = (θ_R − θ_F)' (Σ_R + Σ_F)⁻¹ (θ_R − θ_F)  on  len(parameters) df,
 
 the two groups' estimates being independent. This is R mirt's ``DIF(model, Wald = TRUE)`` for a
 ``multipleGroup`` model without constraints across groups (both groups N(0, 1)), i.e. the test
-assumes the groups share the ability distribution. When they may not, calibrate the focal group
-with the reference group's anchor items fixed (``calibrate(focal, fixed_items=anchors)``, which
-frees the focal mean and SD) and test only the non-anchors; the anchors' sampling error is then
-ignored, so W is somewhat too large.
-
-Not here yet: the joint two-group likelihood with anchors (and so likelihood-ratio DIF),
-Mantel–Haenszel and the ETS A/B/C classes.
+assumes the groups share the ability distribution.
 """
 
 from __future__ import annotations
