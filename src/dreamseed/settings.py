@@ -267,6 +267,19 @@ class Settings(BaseSettings):
         description="Adaptive next-item service, CAT_EXPOSURE=sympson-hetter: the K.csv (item_id,k) of "
         "`dreamseed cat exposure`; items missing from it get K = 1.",
     )
+    cat_exclude_answered_days: int = Field(
+        7,
+        ge=0,
+        validation_alias=_env("CAT_EXCLUDE_ANSWERED_DAYS"),
+        description="Adaptive next-item service: never serve an item the student answered in the last "
+        "N days (exams or other adaptive sessions; a request's exclude_answered_days overrides; 0: off).",
+    )
+    cat_exclude_anchors: bool = Field(
+        False,
+        validation_alias=_env("CAT_EXCLUDE_ANCHORS"),
+        description="Adaptive next-item service: keep items tagged anchor (question.meta.tags) out of "
+        "adaptive sessions, for calibration. Items tagged retired are never served.",
+    )
 
     # -- ingestion ---------------------------------------------------------------------------
     ingest_min_date: date = Field(

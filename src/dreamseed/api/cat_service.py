@@ -5,16 +5,24 @@ move between replicas).
 The bank of a version is mirt_item_params (with question.topic_id as the topic), turned into a
 ``dreamseed.cat.ItemBank`` once and reloaded only when the parameters change (a cheap stamp query
 at most every ``check_interval`` seconds, as for update-theta). Sympson–Hetter K comes from the
-K.csv of ``dreamseed cat exposure`` (CAT_EXPOSURE_PARAMETERS), read with the bank.
+K.csv of ``dreamseed cat exposure`` (CAT_EXPOSURE_PARAMETERS), read with the bank, as are the
+items tagged retired (never served) and anchor (kept out when CAT_EXCLUDE_ANCHORS).
+
+A session starts from the student's stored θ (mirt_ability of the version: the latest online or
+calibrated value) when there is one, else from the population prior N(0, 1); the start is kept on
+the session's rows so every later step scores with the same prior N(start θ, 1). Items the student
+answered in the last CAT_EXCLUDE_ANSWERED_DAYS days (exams or other adaptive sessions) are not
+served; that is one indexed statement per next-item.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,13 +41,16 @@ PolicyName = Literal["test", "practice"]
 
 @dataclass(frozen=True, eq=False)
 class CatBank:
-    """The bank of a version (None when it has no calibrated items), item id → bank index, and the
-    Sympson–Hetter K per bank index (None unless CAT_EXPOSURE=sympson-hetter)."""
+    """The bank of a version (None when it has no calibrated items), item id → bank index, the
+    Sympson–Hetter K per bank index (None unless CAT_EXPOSURE=sympson-hetter), and the bank
+    indices of items tagged retired and anchor in question.meta."""
 
     bank: ItemBank | None
     index: dict[str, int]
     k: npt.NDArray[np.float64] | None
     stamp: tuple[Any, ...]
+    retired: frozenset[int] = frozenset()
+    anchors: frozenset[int] = frozenset()
 
 
 def load_cat_bank(connection: Connection, version: str, settings: Settings) -> CatBank:
@@ -56,7 +67,9 @@ def load_cat_bank(connection: Connection, version: str, settings: Settings) -> C
         if settings.cat_exposure == "sympson-hetter"
         else None
     )
-    return CatBank(bank, index, k, stamp)
+    retired = frozenset(np.flatnonzero(frame["retired"].to_numpy(bool)).tolist())
+    anchors = frozenset(np.flatnonzero(frame["anchor"].to_numpy(bool)).tolist())
+    return CatBank(bank, index, k, stamp, retired, anchors)
 
 
 def exposure_parameters(path: Path | None, item_ids: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
@@ -103,7 +116,8 @@ class CatBankCache:
 
 @dataclass(frozen=True)
 class NextItemAsk:
-    """A validated next-item request (answers_so_far: (item_id, correct) pairs, or None)."""
+    """A validated next-item request (answers_so_far: (item_id, correct) pairs, or None;
+    exclude_answered_days None: CAT_EXCLUDE_ANSWERED_DAYS; start "auto": the stored θ if any)."""
 
     user_id: str
     session_id: str
@@ -112,6 +126,20 @@ class NextItemAsk:
     answers_so_far: Sequence[tuple[str, bool]] | None
     max_items: int | None
     target_p: float | None
+    exclude_answered_days: int | None = None
+    start: Literal["auto", "prior"] = "auto"
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a session starts: ``kind`` "stored" (the student's θ) or "prior"; ``theta`` the mean
+    of the session's N(theta, 1) prior (θ units)."""
+
+    kind: Literal["stored", "prior"]
+    theta: float
+
+
+START_THETA_LIMIT = 4.0  # a stored θ beyond ±4 starts at ±4 (the edge of the population scale)
 
 
 def serve_next_item(
@@ -120,8 +148,7 @@ def serve_next_item(
     """Choose the next item of a session and record it in cat_events (nothing when stopping)."""
     bank = _bank_of(cat, settings)
     served = cat_store.read_session(connection, ask.user_id, ask.session_id)
-    if not served and not cat_store.user_is_known(connection, ask.user_id):
-        raise HTTPException(404, f"unknown user {ask.user_id!r}: no sessions, answers or abilities")
+    start = _start_of(connection, ask, served, settings)
     if ask.answers_so_far is None:
         answers = [
             (cat.index[s.item_id], bool(s.correct))
@@ -131,7 +158,8 @@ def serve_next_item(
     else:
         answers = _answers_of(cat, ask.answers_so_far)
     ruled_out = _ruled_out(cat, served, {item for item, _ in answers})
-    policy = _policy(cat, ask, settings)
+    excluded = _excluded(connection, cat, ask, settings)
+    policy = _policy(cat, ask, settings, frozenset().union(*excluded.values()), start.theta)
     try:
         step = next_item(bank, answers, policy, np.random.default_rng(), ruled_out)
     except EmptyTopicError as error:
@@ -139,9 +167,51 @@ def serve_next_item(
     except CatInputError as error:
         raise HTTPException(400, str(error)) from None
     topic = None if step.item is None else bank.topic[step.item] or None
+    if step.n_answered == 0:
+        step = replace(step, reason=f"{step.reason}; {_start_text(start)}")
     if step.item is not None:
-        _record(connection, ask, step, topic, settings.mirt_version, bank)
-    return _next_item_answer(ask, step, topic, settings.mirt_version)
+        _record(connection, ask, step, topic, start, settings.mirt_version, bank)
+    counts = {name: len(items) for name, items in excluded.items()}
+    return _next_item_answer(ask, step, topic, settings.mirt_version) | {
+        "start": start.kind, "start_theta": start.theta, "excluded": counts,
+    }  # fmt: skip
+
+
+def _start_of(
+    connection: Connection, ask: NextItemAsk, served: Sequence[cat_store.ServedItem], settings: Settings
+) -> Start:
+    """The session's start: kept on its rows once an item is served, else the stored θ (404 for a
+    user the platform does not know)."""
+    if served:
+        return Start("stored" if served[0].start == "stored" else "prior", served[0].prior_mean)
+    stored = cat_store.read_stored_theta(connection, ask.user_id, settings.mirt_version)
+    if stored is None and not cat_store.user_is_known(connection, ask.user_id):
+        raise HTTPException(404, f"unknown user {ask.user_id!r}: no sessions, answers or abilities")
+    if ask.start == "prior" or stored is None or not math.isfinite(stored.theta):
+        return Start("prior", 0.0)
+    return Start("stored", float(np.clip(stored.theta, -START_THETA_LIMIT, START_THETA_LIMIT)))
+
+
+def _start_text(start: Start) -> str:
+    if start.kind == "stored":
+        return f"started from the student's stored θ {start.theta:+.2f}"
+    return "started from the prior θ 0 (no stored θ)"
+
+
+def _excluded(
+    connection: Connection, cat: CatBank, ask: NextItemAsk, settings: Settings
+) -> dict[str, frozenset[int]]:
+    """Bank indices kept out of this session, by why: answered in the last N days, retired, anchors."""
+    days = (
+        settings.cat_exclude_answered_days if ask.exclude_answered_days is None else ask.exclude_answered_days
+    )
+    recent: frozenset[int] = frozenset()
+    if days > 0:
+        since = datetime.now(UTC) - timedelta(days=days)
+        ids = cat_store.read_recently_answered(connection, ask.user_id, since, ask.session_id)
+        recent = frozenset(cat.index[i] for i in ids if i in cat.index)
+    anchors = cat.anchors if settings.cat_exclude_anchors else frozenset()
+    return {"answered_recently": recent, "retired": cat.retired, "anchors": anchors}
 
 
 def _bank_of(cat: CatBank, settings: Settings) -> ItemBank:
@@ -171,27 +241,31 @@ def _ruled_out(cat: CatBank, served: Sequence[cat_store.ServedItem], answered: s
     return sorted(out)
 
 
-def _policy(cat: CatBank, ask: NextItemAsk, settings: Settings) -> Policy:
+def _policy(
+    cat: CatBank, ask: NextItemAsk, settings: Settings, excluded: frozenset[int], prior_mean: float
+) -> Policy:
     max_items = min(ask.max_items or settings.cat_max_items, settings.cat_max_items)
     try:
         return Policy(
             ask.policy, target_p=ask.target_p or settings.cat_target_p, topic=ask.topic,
-            exposure=settings.cat_exposure, randomesque_k=settings.cat_randomesque_k,
+            excluded=excluded, exposure=settings.cat_exposure, randomesque_k=settings.cat_randomesque_k,
             exposure_parameters=cat.k, se_stop=settings.cat_se_stop or None, max_items=max_items,
+            prior_mean=prior_mean,
         )  # fmt: skip
     except CatInputError as error:
         raise HTTPException(400, str(error)) from None
 
 
 def _record(
-    connection: Connection, ask: NextItemAsk, step: NextItem, topic: str | None, version: str, bank: ItemBank
-) -> None:
+    connection: Connection, ask: NextItemAsk, step: NextItem, topic: str | None, start: Start,
+    version: str, bank: ItemBank,
+) -> None:  # fmt: skip
     ids = bank.items.item_id
     event = {
         "user_id": ask.user_id, "session_id": ask.session_id, "item_id": str(step.item_id),
         "position": step.n_answered, "topic_id": topic, "policy": ask.policy, "reason": step.reason,
         "theta_before": step.theta, "se_before": step.se, "rejected": [str(ids[r]) for r in step.rejected],
-        "version": version, "served_at": datetime.now(UTC),
+        "version": version, "served_at": datetime.now(UTC), "start": start.kind, "prior_mean": start.theta,
     }  # fmt: skip
     if not cat_store.record_served(connection, event):
         raise HTTPException(
@@ -242,7 +316,7 @@ def record_answer(
     kept = [(cat.index[i], c) for i, c in answered if i in cat.index]
     items = np.array([k for k, _ in kept], dtype=np.intp)
     outcomes = np.array([c for _, c in kept], dtype=bool)
-    theta, se = estimate(bank, items, outcomes, Policy())
+    theta, se = estimate(bank, items, outcomes, Policy(prior_mean=served[0].prior_mean))
     now = datetime.now(UTC)
     if not cat_store.record_answer(
         connection, user_id=user_id, session_id=session_id, item_id=item_id, correct=correct,

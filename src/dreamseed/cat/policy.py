@@ -35,6 +35,9 @@ class Policy:
     - stopping: SE ≤ ``se_stop`` (None: never), ``max_items`` answers, or (``test``) no eligible
       item with information ≥ ``min_information`` (1/θ²).
     - ``estimator``: ``auto`` = EAP until the answers hold both a right and a wrong one, then MAP.
+    - ``prior_mean``: where the session starts (θ units): the mean of the N(prior_mean, 1) prior of
+      EAP/MAP, so also θ before the first answer. 0 is the population prior; the service passes
+      the student's stored θ when there is one.
     """
 
     kind: Kind = "test"
@@ -49,6 +52,7 @@ class Policy:
     max_items: int = 20
     min_information: float = 0.01
     estimator: Estimator = "auto"
+    prior_mean: float = 0.0
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, KINDS)
@@ -60,6 +64,8 @@ class Policy:
             raise InvalidPolicyError("max_items and randomesque_k must be at least 1")
         if self.se_stop is not None and self.se_stop <= 0:
             raise InvalidPolicyError(f"se_stop must be positive (or None), not {self.se_stop}")
+        if not -6.0 <= self.prior_mean <= 6.0:
+            raise InvalidPolicyError(f"prior_mean must lie in [-6, 6] (θ units), not {self.prior_mean}")
         if self.min_information < 0:
             raise InvalidPolicyError(f"min_information must be >= 0, not {self.min_information}")
         object.__setattr__(self, "topic_shares", _checked_shares(self.topic_shares, self.topic))

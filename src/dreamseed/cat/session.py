@@ -14,6 +14,7 @@ from dreamseed.cat.information import item_information, item_probability
 from dreamseed.cat.policy import Policy
 from dreamseed.cat.selection import Choice, choose_item, eligible_items, item_scores
 from dreamseed.cat.stopping import stop_before_selection, stop_for_bank
+from dreamseed.irt import ItemParameters, OnlineScorer
 
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
@@ -107,10 +108,18 @@ def _answer_pair(answer: object, k: int) -> tuple[int, bool]:
 
 
 def estimate(bank: ItemBank, answered: IntArray, correct: BoolArray, policy: Policy) -> tuple[float, float]:
-    """θ and SE from the answers: EAP (posterior SD), or MAP once both outcomes occur (``auto``)."""
+    """θ and SE from the answers: EAP (posterior SD), or MAP once both outcomes occur (``auto``),
+    with the prior N(``policy.prior_mean``, 1); no answers give (prior_mean, 1)."""
     mixed = bool(correct.any() and not correct.all())
     use_map = policy.estimator == "MAP" or (policy.estimator == "auto" and mixed)
-    result = (bank.map if use_map else bank.eap).score(answered, correct)
+    if policy.prior_mean == 0.0:
+        result = (bank.map if use_map else bank.eap).score(answered, correct)
+    else:  # a scorer over the answered items only: n × 81 grid values, built in microseconds
+        items = ItemParameters.from_arrays(
+            np.arange(answered.size), bank.a[answered], bank.b[answered], bank.c[answered]
+        )
+        scorer = OnlineScorer(items, "MAP" if use_map else "EAP", prior_mean=policy.prior_mean)
+        result = scorer.score(np.arange(answered.size), correct)
     return result.theta, result.se
 
 

@@ -22,22 +22,37 @@ from dreamseed.storage.frames import read_frame
 
 @dataclass(frozen=True)
 class ServedItem:
-    """One row of a session: the item, its answer (None while unanswered) and the items whose
-    Sympson–Hetter lottery failed at the step that served it."""
+    """One row of a session: the item, its answer (None while unanswered), the items whose
+    Sympson–Hetter lottery failed at the step that served it, and where the session started
+    (``start`` "stored" or "prior"; ``prior_mean`` the θ of that start)."""
 
     item_id: str
     correct: bool | None
     rejected: tuple[str, ...]
+    start: str = "prior"
+    prior_mean: float = 0.0
+
+
+@dataclass(frozen=True)
+class StoredTheta:
+    """A student's current θ of a version (mirt_ability: the latest online or calibrated value)."""
+
+    theta: float
+    se: float | None
+    fitted_at: datetime
 
 
 def read_cat_bank(connection: Connection, version: str) -> pd.DataFrame:
     """The latest parameters of every item of ``version`` with its topic (question.topic_id, ""
-    when the item has no question row). Columns: item_id (text), a, b, c (float), topic (text)."""
+    when the item has no question row) and its tags. Columns: item_id (text), a, b, c (float),
+    topic (text), retired and anchor (bool: question.meta.tags holds "retired" / "anchor")."""
     return read_frame(
         connection,
         """
         SELECT p.item_id, COALESCE((p.params->>'a')::float8, 1) AS a, (p.params->>'b')::float8 AS b,
-               COALESCE((p.params->>'c')::float8, 0) AS c, COALESCE(q.topic_id, '') AS topic
+               COALESCE((p.params->>'c')::float8, 0) AS c, COALESCE(q.topic_id, '') AS topic,
+               COALESCE(q.meta @> '{"tags": ["retired"]}'::jsonb, false) AS retired,
+               COALESCE(q.meta @> '{"tags": ["anchor"]}'::jsonb, false) AS anchor
         FROM mirt_item_params p
         LEFT JOIN question q
                ON q.id = CASE WHEN p.item_id ~ '^[0-9]{1,18}$' THEN p.item_id::bigint END
@@ -71,25 +86,61 @@ def read_session(connection: Connection, user_id: str, session_id: str) -> list[
     """The items served in a session so far, in serving order."""
     rows = connection.execute(
         text(
-            "SELECT item_id, correct, rejected FROM cat_events "
+            "SELECT item_id, correct, rejected, start, prior_mean FROM cat_events "
             "WHERE user_id = :u AND session_id = :s ORDER BY id"
         ),
         {"u": user_id, "s": session_id},
     ).all()
-    return [ServedItem(row[0], row[1], tuple(row[2] or ())) for row in rows]
+    return [ServedItem(row[0], row[1], tuple(row[2] or ()), row[3], float(row[4])) for row in rows]
+
+
+def read_stored_theta(connection: Connection, user_id: str, version: str) -> StoredTheta | None:
+    """The user's current θ of ``version`` (mirt_ability's primary key), None when there is none."""
+    row = connection.execute(
+        text("SELECT theta, se, fitted_at FROM mirt_ability WHERE user_id = :u AND version = :v"),
+        {"u": user_id, "v": version},
+    ).first()
+    if row is None:
+        return None
+    return StoredTheta(float(row[0]), None if row[1] is None else float(row[1]), row[2])
+
+
+def read_recently_answered(
+    connection: Connection, user_id: str, since: datetime, session_id: str
+) -> list[str]:
+    """Distinct item ids the user answered at or after ``since``: in exam attempts (attempt_fact's
+    (user_id, completed_at) index) and in other adaptive sessions (cat_events' (user_id, …) unique
+    index). One statement, one row (an array)."""
+    row = connection.execute(
+        text(
+            """
+            SELECT array_agg(DISTINCT item_id) FROM (
+                SELECT item_id::text AS item_id FROM attempt_fact
+                WHERE user_id = :u AND completed_at >= :since
+                UNION ALL
+                SELECT item_id FROM cat_events
+                WHERE user_id = :u AND answered_at >= :since AND session_id <> :s
+            ) answered
+            """
+        ),
+        {"u": user_id, "since": since, "s": session_id},
+    ).one()
+    return list(row[0] or [])
 
 
 def record_served(connection: Connection, event: dict[str, Any]) -> bool:
     """Insert the row of an item served; False when this session already has the item (a
-    concurrent request served it). ``event`` holds the columns user_id … version of cat_events."""
+    concurrent request served it). ``event`` holds the columns user_id … prior_mean of cat_events."""
     inserted = connection.execute(
         text(
             """
             WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)
             INSERT INTO cat_events (user_id, session_id, item_id, position, topic_id, policy, reason,
-                                    theta_before, se_before, rejected, version, served_at)
+                                    theta_before, se_before, rejected, version, served_at, start,
+                                    prior_mean)
             SELECT :user_id, :session_id, :item_id, :position, :topic_id, :policy, :reason,
-                   :theta_before, :se_before, CAST(:rejected AS text[]), :version, :served_at
+                   :theta_before, :se_before, CAST(:rejected AS text[]), :version, :served_at, :start,
+                   :prior_mean
             FROM async_commit
             ON CONFLICT (user_id, session_id, item_id) DO NOTHING
             RETURNING id

@@ -7,8 +7,10 @@ question.topic_id), records it in ``cat_events`` and answers the item, why, θ a
 or ``status: stop`` with the stopping rule that held. answer records the answer on that row and
 answers θ and SE after it. The session's answers come from ``cat_events`` unless the request
 sends ``answers_so_far`` (then those are the answers; items served and not answered are never
-served again in the session, nor are items whose Sympson–Hetter lottery failed). The session-end
-update-theta is unchanged. Bodies are parsed and the work done in a worker thread.
+served again in the session, nor are items whose Sympson–Hetter lottery failed). Items answered in
+the last ``exclude_answered_days`` days, retired items and (CAT_EXCLUDE_ANCHORS) anchors are never
+served; a new session starts from the student's stored θ when there is one (``start``). The
+session-end update-theta is unchanged. Bodies are parsed and the work done in a worker thread.
 """
 
 from __future__ import annotations
@@ -57,6 +59,21 @@ class NextItemRequest(BaseModel):
     target_p: float | None = Field(
         None, gt=0, lt=1, description="practice: target P(correct) (CAT_TARGET_P)."
     )
+    exclude_answered_days: int | None = Field(
+        None, ge=0, le=3650,
+        description="Skip items the student answered in the last N days (CAT_EXCLUDE_ANSWERED_DAYS; 0: off).",
+    )  # fmt: skip
+    start: Literal["auto", "prior"] = Field(
+        "auto", description="auto: a new session starts from the student's stored θ if any; prior: from 0."
+    )
+
+
+class Excluded(BaseModel):
+    """How many bank items were kept out of this step, by why."""
+
+    answered_recently: int
+    retired: int
+    anchors: int
 
 
 class NextItemResponse(BaseModel):
@@ -75,6 +92,11 @@ class NextItemResponse(BaseModel):
     information: float | None = None
     p_correct: float | None = None
     version: str
+    start: Literal["stored", "prior"] = Field(
+        description="stored: the session started from the student's stored θ; prior: from N(0, 1)."
+    )
+    start_theta: float = Field(description="The θ the session started from (its prior mean).")
+    excluded: Excluded
 
 
 class AnswerRequest(BaseModel):
@@ -157,8 +179,9 @@ async def next_item(request: Request, service: Service) -> dict[str, Any]:
             None if body.answers_so_far is None else [(a.item_id, a.correct) for a in body.answers_so_far]
         )
         ask = NextItemAsk(
-            body.user_id, body.session_id, body.policy, body.topic, answers, body.max_items, body.target_p
-        )
+            body.user_id, body.session_id, body.policy, body.topic, answers, body.max_items, body.target_p,
+            body.exclude_answered_days, body.start,
+        )  # fmt: skip
         with service.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             bank = banks.get(connection, service.settings.mirt_version)
             return serve_next_item(connection, bank, ask, service.settings)
