@@ -25,13 +25,17 @@ class _IrtGroup(click.Group):
     """`export-responses` is imported when used: it needs the database layer, fit and score do not."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), "export-responses"])
+        return sorted([*super().list_commands(ctx), "export-responses", "dif"])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "export-responses":
             from dreamseed.cli.irt_export import export_responses
 
             return export_responses
+        if cmd_name == "dif":
+            from dreamseed.cli.irt_dif import dif
+
+            return dif
         return super().get_command(ctx, cmd_name)
 
 

@@ -104,7 +104,7 @@ def mantel_haenszel(
         raise ValueError(
             f"groups must give one label per user ({responses.n_users}), not shape {labels.shape}"
         )
-    reference, focal = _two_groups(labels, reference, focal)
+    reference, focal = two_groups(labels, reference, focal)
     answers, keep = _complete_answers(responses, incomplete)
     labels = labels[keep]
     in_reference, in_focal = labels == reference, labels == focal
@@ -128,7 +128,8 @@ def mantel_haenszel(
     )  # fmt: skip
 
 
-def _two_groups(labels: npt.NDArray[Any], reference: Any, focal: Any) -> tuple[Any, Any]:
+def two_groups(labels: npt.NDArray[Any], reference: Any, focal: Any) -> tuple[Any, Any]:
+    """The (reference, focal) pair among the labels (N,); defaults: the first two in sorted order."""
     present = sorted(set(labels.tolist()), key=str)
     if len(present) < 2:
         raise ValueError(f"Mantel–Haenszel needs two groups; the data have {len(present)}: {present}")
@@ -188,4 +189,4 @@ def _item(
     return float(odds), float(log_var), float(statistic)
 
 
-__all__ = ["DELTA_SCALE", "MantelHaenszelDIF", "ets_class", "mantel_haenszel"]
+__all__ = ["DELTA_SCALE", "MantelHaenszelDIF", "ets_class", "mantel_haenszel", "two_groups"]
