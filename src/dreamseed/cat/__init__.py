@@ -19,7 +19,7 @@ from dreamseed.cat.errors import (
     InvalidPolicyError,
     UnknownItemError,
 )
-from dreamseed.cat.exposure import ExposureParameters, sympson_hetter_parameters
+from dreamseed.cat.exposure import ExposureParameters, k_from_observed, sympson_hetter_parameters
 from dreamseed.cat.information import item_information, item_probability
 from dreamseed.cat.policy import Policy
 from dreamseed.cat.session import NextItem, estimate, next_item
@@ -39,6 +39,7 @@ __all__ = [
     "estimate",
     "item_information",
     "item_probability",
+    "k_from_observed",
     "next_item",
     "run_simulees",
     "simulate",

@@ -55,3 +55,15 @@ def sympson_hetter_parameters(
         selected = trace.examined / theta.size
         k = np.where(selected > r_max, r_max / np.maximum(selected, 1e-12), 1.0)
     return ExposureParameters(k, np.array(history), r_max)
+
+
+def k_from_observed(examined: npt.ArrayLike, sessions: int, r_max: float = 0.25) -> FloatArray:
+    """Sympson–Hetter K from live sessions: one step of the same procedure, with P(S_i) the share
+    of ``sessions`` in which item i was examined (served, or drawn for a lottery that failed;
+    shape (J,)): K_i = r_max / P(S_i) where P(S_i) > r_max, else 1. Items never examined get 1."""
+    if not 0.0 < r_max <= 1.0:
+        raise InvalidPolicyError("r_max must lie in (0, 1]")
+    if sessions < 1:
+        raise InvalidPolicyError("no sessions to compute exposure from")
+    selected = np.asarray(examined, dtype=np.float64) / sessions
+    return np.where(selected > r_max, r_max / np.maximum(selected, 1e-12), 1.0)

@@ -87,10 +87,36 @@ def simulate(**options: Any) -> None:
 @_bank_options
 @click.option("--r-max", type=float, default=0.25, show_default=True, help="Target maximum exposure rate.")
 @click.option("--iterations", type=click.IntRange(1), default=8, show_default=True, help="Simulation rounds.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="K.csv to write.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="K.csv to write (required when simulating; with --from-database also each item's rates).",
+)  # fmt: skip
+@click.option(
+    "--from-database", is_flag=True,
+    help="Exposure observed in cat_events (sessions served by next-item) instead of a simulation.",
+)  # fmt: skip
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=28, show_default=True,
+    help="--from-database: the window, the last N days up to now.",
+)  # fmt: skip
+@click.option(
+    "--top", type=click.IntRange(0), default=10, show_default=True, help="Most exposed items shown."
+)
 def exposure(**options: Any) -> None:
     """Compute Sympson–Hetter exposure-control parameters K (one per item) by iterated simulation
-    and write them to K.csv (item_id,k) for `cat simulate --exposure-parameters`."""
+    and write them to K.csv (item_id,k) for `cat simulate --exposure-parameters` and the service's
+    CAT_EXPOSURE_PARAMETERS.
+
+    With --from-database, read instead what the service served (cat_events of MIRT_VERSION over the
+    last --days days): each item's exposure rate (share of sessions it was served in), the most
+    exposed items, and (with --out) a K.csv updated from the observed rates by one Sympson–Hetter
+    step, with the rates alongside (item_id,k,sessions,served,examined,exposure_rate,selection_rate).
+    """
+    if options["from_database"]:
+        _observed_exposure(options)
+        return
+    if options["out"] is None:
+        raise click.UsageError("give --out K.csv (or --from-database to read the observed exposure)")
     import pandas as pd
 
     from dreamseed.cat import CatInputError, sympson_hetter_parameters
@@ -106,6 +132,67 @@ def exposure(**options: Any) -> None:
     click.echo(
         f"{int((result.k < 1).sum()):,} of {len(bank):,} items limited (K < 1); wrote {options['out']}"
     )
+
+
+def _observed_exposure(options: dict[str, Any]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dreamseed.cli.context import database, load_settings
+    from dreamseed.storage import cat_store
+
+    if options["bank"] is not None or options["synthetic_items"] is not None:
+        raise click.UsageError(
+            "--from-database reads the served items from cat_events: drop --bank/--synthetic-items"
+        )
+    if not 0.0 < options["r_max"] <= 1.0:
+        raise click.UsageError(f"--r-max must lie in (0, 1], not {options['r_max']}")
+    settings = load_settings()
+    until = datetime.now(UTC)
+    since = until - timedelta(days=options["days"])
+    with database(settings) as engine, engine.connect() as connection:
+        sessions, frame = cat_store.read_exposure(connection, since, until, settings.mirt_version)
+    window = f"{since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"
+    if sessions == 0:
+        raise click.ClickException(
+            f"no adaptive sessions in cat_events from {window} (MIRT_VERSION={settings.mirt_version}): "
+            "nothing was served by POST …/irt/next-item in that window; widen --days or check MIRT_VERSION"
+        )
+    rates = _observed_rates(frame, sessions, options["r_max"])
+    click.echo(_observed_text(rates, sessions, window, options))
+    if options["out"] is not None:
+        rates.to_csv(options["out"], index=False, float_format="%.6g")
+        click.echo(f"wrote {options['out']} (item_id,k and the rates; K.csv for CAT_EXPOSURE_PARAMETERS)")
+
+
+def _observed_rates(frame: Any, sessions: int, r_max: float) -> Any:
+    from dreamseed.cat import k_from_observed
+
+    rates = frame.assign(
+        k=k_from_observed(frame["examined"], sessions, r_max), sessions=sessions,
+        exposure_rate=frame["served"] / sessions, selection_rate=frame["examined"] / sessions,
+    )  # fmt: skip
+    columns = ["item_id", "k", "sessions", "served", "examined", "exposure_rate", "selection_rate"]
+    return rates[columns].sort_values(
+        ["exposure_rate", "item_id"], ascending=[False, True], ignore_index=True
+    )
+
+
+def _observed_text(rates: Any, sessions: int, window: str, options: dict[str, Any]) -> str:
+    served = rates[rates["served"] > 0]
+    above = int((rates["exposure_rate"] > options["r_max"]).sum())
+    lines = [
+        f"{sessions:,} adaptive sessions from {window}; {len(served):,} items served",
+        f"max item exposure {rates['exposure_rate'].max():.1%}; {above:,} items above --r-max "
+        f"{options['r_max']:.0%}; {int((rates['k'] < 1).sum()):,} would get K < 1",
+    ]
+    if options["top"] > 0:
+        lines.append(f"{'item':>12}  {'sessions':>8}  {'exposure':>8}  {'examined':>8}  {'K':>6}")
+        for row in rates.head(options["top"]).itertuples():
+            lines.append(
+                f"{row.item_id:>12}  {row.served:>8,}  {row.exposure_rate:>8.1%}  "
+                f"{row.selection_rate:>8.1%}  {row.k:>6.3f}"
+            )
+    return "\n".join(lines)
 
 
 def _setup(options: dict[str, Any]) -> tuple[ItemBank, Policy, Any, Any]:

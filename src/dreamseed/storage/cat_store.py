@@ -10,6 +10,7 @@ served row only means the item may be served again in that session.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -186,3 +187,49 @@ def record_answer(
         },
     ).first()
     return updated is not None
+
+
+def read_exposure(
+    connection: Connection,
+    since: datetime,
+    until: datetime,
+    version: str | None = None,
+    item_ids: Sequence[str] | None = None,
+) -> tuple[int, pd.DataFrame]:
+    """Exposure observed in cat_events served in [since, until) (of ``version``; every version when
+    None): the number of sessions (distinct user_id, session_id) and, per item served or examined
+    (restricted to ``item_ids`` when given), in how many sessions it was served and in how many it
+    was examined (served, or drawn for a Sympson–Hetter lottery that failed; an item is examined at
+    most once per session). Columns: item_id (text), served, examined (int). One statement."""
+    frame = read_frame(
+        connection,
+        """
+        WITH events AS (
+            SELECT user_id, session_id, item_id, rejected FROM cat_events
+            WHERE served_at >= :since AND served_at < :until
+                  AND (CAST(:version AS text) IS NULL OR version = :version)
+        ), examined AS (
+            SELECT item_id, true AS served FROM events
+            UNION ALL
+            SELECT r.item_id, false FROM events e CROSS JOIN LATERAL unnest(e.rejected) AS r(item_id)
+        ), sessions AS (
+            SELECT count(*) AS n FROM (SELECT DISTINCT user_id, session_id FROM events) s
+        )
+        SELECT x.item_id, count(*) FILTER (WHERE x.served) AS served, count(*) AS examined, s.n AS sessions
+        FROM examined x CROSS JOIN sessions s
+        WHERE CAST(:items AS text[]) IS NULL OR x.item_id = ANY(CAST(:items AS text[]))
+        GROUP BY x.item_id, s.n
+        UNION ALL
+        SELECT NULL, 0, 0, s.n FROM sessions s
+        ORDER BY 1 NULLS FIRST
+        """,
+        {
+            "since": since,
+            "until": until,
+            "version": version,
+            "items": None if item_ids is None else list(item_ids),
+        },
+    )
+    sessions = int(frame["sessions"].iloc[0])
+    items = frame.iloc[1:].drop(columns="sessions").astype({"served": "int64", "examined": "int64"})
+    return sessions, items.reset_index(drop=True)
