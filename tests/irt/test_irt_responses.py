@@ -85,3 +85,43 @@ def test_from_matrix_treats_nan_as_missing() -> None:
     assert data.n_obs == 3
     assert data.is_complete() is False
     assert Responses.from_matrix([[1, 0], [0, 1]]).is_complete()
+
+
+def test_codes_build_the_same_counts_as_ids_and_drop_unused_ids() -> None:
+    users, items, correct = [2, 0, 2, 0, 2], [1, 1, 0, 1, 1], [1, 0, 1, 1, 0]
+    coded = Responses.from_codes(users, items, correct, ["a", "unused", "c"], ["q0", "q1"])
+    named = Responses.from_long(["c", "a", "c", "a", "c"], ["q1", "q1", "q0", "q1", "q1"], correct)
+    assert coded.user_ids.tolist() == ["a", "c"]  # the codes' order, "unused" dropped
+    assert coded.item_ids.tolist() == ["q0", "q1"]
+    assert coded.counts.toarray().tolist() == [[0, 1, 0, 1], [1, 1, 0, 1]]
+    order = [named.user_ids.tolist().index(u) for u in coded.user_ids]
+    columns = [named.item_ids.tolist().index(i) for i in coded.item_ids]
+    named_counts = named.counts.toarray()[order][:, columns + [c + 2 for c in columns]]
+    assert named_counts.tolist() == coded.counts.toarray().tolist()
+    last = Responses.from_codes(users, items, correct, ["a", "unused", "c"], ["q0", "q1"], duplicates="last")
+    assert last.counts.toarray().tolist() == [[0, 1, 0, 0], [1, 0, 0, 1]]
+
+
+def test_codes_are_checked() -> None:
+    with pytest.raises(ValueError, match=r"user codes must lie in \[0, 2\) \(rows 1\)"):
+        Responses.from_codes([0, 2], [0, 0], [1, 0], ["a", "b"], ["q"])
+    with pytest.raises(ValueError, match="found 1 other value"):
+        Responses.from_codes([0, 1], [0, 0], [1, 3], ["a", "b"], ["q"])
+
+
+def test_pairs_merge_right_and_wrong_answers_of_a_user_to_an_item() -> None:
+    rng = np.random.default_rng(3)
+    user, item, correct = rng.integers(0, 40, 2000), rng.integers(0, 25, 2000), rng.integers(0, 2, 2000)
+    data = Responses.from_long(user, item, correct)
+    pairs = data.pairs
+    observed, right = data.observed_counts.toarray(), data.correct_counts.toarray()
+    rows, cols = np.nonzero(observed)
+    assert pairs.user.tolist() == rows.tolist()
+    assert pairs.item.tolist() == cols.tolist()
+    assert pairs.n_total.tolist() == observed[rows, cols].tolist()
+    assert pairs.n_correct.tolist() == right[rows, cols].tolist()
+    assert (
+        data.counts.toarray().tolist() == Responses.from_long(user, item, correct).counts.toarray().tolist()
+    )
+    assert data.responses_per_user().tolist() == observed.sum(axis=1).tolist()
+    assert data.correct_per_item()[1].tolist() == observed.sum(axis=0).tolist()

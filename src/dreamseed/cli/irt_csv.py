@@ -1,8 +1,8 @@
 """Response CSVs for `dreamseed irt` read through Arrow: columns, not Python values.
 
-``pyarrow.csv`` parses the file on all cores into string columns; ids are dictionary-encoded (so
-Python touches each distinct id once, never each answer) and ``correct`` is mapped through its few
-distinct spellings. Every check of the pandas reader it replaces is kept, with the 1-based line of
+``pyarrow.csv`` parses the file on all cores into dictionary-encoded columns (so Python touches
+each distinct id once, never each answer; the codes go to ``Responses.from_codes`` unsorted and
+unhashed) and ``correct`` is mapped through its few distinct spellings. Every check of the pandas reader it replaces is kept, with the 1-based line of
 the file in the message: a row with the wrong number of fields, empty ids, missing or non-0/1
 ``correct``. Blank lines are skipped (they are not answers); nothing else is dropped.
 """
@@ -20,7 +20,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from dreamseed.irt import Responses
+    from dreamseed.irt.responses import Responses
 
 RESPONSE_COLUMNS = ("user_id", "item_id", "correct")
 CORRECT_WORDS = {"1": 1, "true": 1, "t": 1, "yes": 1, "0": 0, "false": 0, "f": 0, "no": 0}
@@ -28,8 +28,7 @@ CORRECT_WORDS = {"1": 1, "true": 1, "t": 1, "yes": 1, "0": 0, "false": 0, "f": 0
 
 def read_responses(path: Path, duplicates: str) -> Responses:
     """The answers in the response CSV at ``path``; click.ClickException naming the line if any is bad."""
-    from dreamseed.irt import Responses
-    from dreamseed.irt.responses import InvalidResponses
+    from dreamseed.irt.responses import InvalidResponses, Responses
 
     table = _read_table(path, _header(path))
     keep = _not_blank(table)
@@ -38,12 +37,11 @@ def read_responses(path: Path, duplicates: str) -> Responses:
     item_codes, item_ids = _codes_or_refuse_empty(path, table, "item_id", keep, lines)
     correct = _correct_values(table.column("correct").combine_chunks())[keep]
     try:
-        coded = Responses.from_long(user_codes, item_codes, correct, duplicates)  # type: ignore[arg-type]
+        return Responses.from_codes(user_codes, item_codes, correct, user_ids, item_ids, duplicates)  # type: ignore[arg-type]
     except InvalidResponses as error:
         raise click.ClickException(f"{path}: {error.problem} ({_lines(lines[error.rows])})") from None
     except ValueError as error:
         raise click.ClickException(f"{path}: {error}") from None
-    return Responses(user_ids[coded.user_ids], item_ids[coded.item_ids], coded.counts)
 
 
 def _header(path: Path) -> list[str]:
@@ -69,7 +67,9 @@ def _header(path: Path) -> list[str]:
 
 
 def _read_table(path: Path, header: list[str], threads: bool = True) -> pa.Table:
-    """Every column as strings, empty lines kept as rows of "" so row k is line k + 2."""
+    """Every column dictionary-encoded while it is parsed (strings, one dictionary per column over
+    all blocks, in order of first appearance), empty lines kept as rows of "" so row k is line k + 2.
+    Encoding in the parser leaves no per-value work after it and needs no ``pyarrow.compute``."""
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
@@ -79,19 +79,21 @@ def _read_table(path: Path, header: list[str], threads: bool = True) -> pa.Table
         invalid.append(row)
         return "error"
 
+    encoded = pa.dictionary(pa.int32(), pa.string())
     try:
-        return arrow_csv.read_csv(
+        table = arrow_csv.read_csv(
             path,
             read_options=arrow_csv.ReadOptions(use_threads=threads),
             parse_options=arrow_csv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=refuse),
             convert_options=arrow_csv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+                column_types=dict.fromkeys(header, encoded), strings_can_be_null=False
             ),
         )
     except pa.ArrowInvalid as error:
         if invalid and invalid[0].number is None and threads:
             return _read_table(path, header, threads=False)  # a serial read knows the row's line
         raise click.ClickException(f"{path} is not a readable CSV file: {_reason(invalid, error)}") from None
+    return table.unify_dictionaries()
 
 
 def _reason(invalid: list[Any], error: Exception) -> str:
@@ -108,8 +110,18 @@ def _not_blank(table: pa.Table) -> npt.NDArray[np.bool_]:
     """False for rows whose every field is "" (blank lines), as the pandas reader dropped them."""
     length = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
-        length += _string_lengths(column.combine_chunks())
+        encoded = _combined(column)
+        length += _string_lengths(encoded.dictionary)[_integers(encoded.indices)]
     return length > 0
+
+
+def _combined(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    """One dictionary array from a column's chunks (which share one dictionary after unifying)."""
+    import pyarrow as pa
+
+    if column.num_chunks == 0:
+        return pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.string()))
+    return column.combine_chunks()
 
 
 def _string_lengths(column: pa.Array) -> npt.NDArray[np.int64]:
@@ -125,30 +137,26 @@ def _string_lengths(column: pa.Array) -> npt.NDArray[np.int64]:
 
 def _codes_or_refuse_empty(
     path: Path, table: pa.Table, name: str, keep: npt.NDArray[np.bool_], lines: npt.NDArray[np.intp]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_]]:
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.str_]]:
     """(codes of the kept rows, distinct ids); ClickException naming the lines where an id is blank."""
-    import pyarrow.compute as pc
-
-    encoded = pc.dictionary_encode(table.column(name).combine_chunks())
+    encoded = _combined(table.column(name))
     ids = np.asarray(encoded.dictionary.to_pylist(), dtype=str)
     codes = _integers(encoded.indices)[keep]
-    blank = np.flatnonzero(np.char.str_len(np.char.strip(ids)) == 0)
-    empty = np.isin(codes, blank)
-    if empty.any():
-        raise click.ClickException(
-            f"{path}: {name} is empty on {_lines(lines[empty])}; every answer needs an id"
-        )
+    blank = np.char.str_len(np.char.strip(ids)) == 0
+    if blank.any():
+        empty = blank[codes]
+        if empty.any():
+            raise click.ClickException(
+                f"{path}: {name} is empty on {_lines(lines[empty])}; every answer needs an id"
+            )
     return codes, ids
 
 
-def _correct_values(column: pa.Array) -> npt.NDArray[Any]:
+def _correct_values(column: pa.DictionaryArray) -> npt.NDArray[Any]:
     """0/1 as int8 when every spelling is known; else the cleaned strings (None for empty), for
-    ``Responses.from_long`` to name what is wrong and where."""
-    import pyarrow.compute as pc
-
-    encoded = pc.dictionary_encode(column)
-    spellings = [s.strip().lower() for s in encoded.dictionary.to_pylist()]
-    codes = _integers(encoded.indices)
+    ``Responses.from_codes`` to name what is wrong and where."""
+    spellings = [s.strip().lower() for s in column.dictionary.to_pylist()]
+    codes = _integers(column.indices)
     if all(spelling in CORRECT_WORDS for spelling in spellings):
         return np.array([CORRECT_WORDS[s] for s in spellings], dtype=np.int8)[codes]
     cleaned = np.empty(len(spellings), dtype=object)
@@ -156,12 +164,12 @@ def _correct_values(column: pa.Array) -> npt.NDArray[Any]:
     return cleaned[codes]
 
 
-def _integers(indices: pa.Array) -> npt.NDArray[np.int64]:
-    """Dictionary indices (never null here) as int64, read from the buffer: ``to_numpy`` would import
-    pandas (~0.3 s) through pyarrow's pandas shim."""
+def _integers(indices: pa.Array) -> npt.NDArray[np.int32]:
+    """Dictionary indices (never null here) read from the buffer: ``to_numpy`` would import pandas
+    (~0.3 s) through pyarrow's pandas shim."""
     width = np.dtype(f"int{indices.type.bit_width}")
     values = np.frombuffer(indices.buffers()[1], dtype=width)[indices.offset : indices.offset + len(indices)]
-    return values.astype(np.int64)
+    return values.astype(np.int32, copy=False)
 
 
 def write_csv(path: Path, columns: dict[str, npt.NDArray[Any]]) -> None:

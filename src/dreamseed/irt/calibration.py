@@ -45,9 +45,14 @@ from dreamseed.irt.mstep import (
 from dreamseed.irt.packing import ParameterLayout, fixed_mask_and_start, take_items
 from dreamseed.irt.parameters import Abilities, ItemParameters, Priors, difficulty_from_intercept
 from dreamseed.irt.quadrature import QuadratureGrid
-from dreamseed.irt.responses import Responses
+from dreamseed.irt.responses import Responses, row_blocks
 from dreamseed.irt.scoring import score
-from dreamseed.irt.standard_errors import irt_standard_errors, item_standard_errors
+from dreamseed.irt.standard_errors import (
+    irt_standard_errors,
+    item_standard_errors,
+    observed_item_information,
+    standard_errors_from_information,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -142,7 +147,7 @@ def calibrate(
         responses, item_model, fixed_items, priors or Priors(), quadrature or QuadratureGrid.normal(41, 6.0),
         estimate_population,
     )  # fmt: skip
-    stepper = EStepper(problem.data.counts, n_threads)
+    stepper = EStepper(problem.data.counts, n_threads, problem.grid.points.size)
     try:
         outcome = run_em(
             _em_map(stepper, problem),
@@ -167,7 +172,10 @@ def _covariance_method(requested: str, problem: _Problem) -> str:
     if requested != "auto":
         return requested
     data = problem.data
-    cost = full_information_cost(data.pairs, data.n_users, problem.grid.points.size, problem.model.n_params)
+    n_points, k = problem.grid.points.size, problem.model.n_params
+    if n_points * k * k * data.counts.nnz / 2 > FULL_INFORMATION_BUDGET:
+        return "block-diagonal"  # a lower bound of the cost already over budget: no pairs needed
+    cost = full_information_cost(data.pairs, data.n_users, n_points, k)
     return "full" if cost <= FULL_INFORMATION_BUDGET else "block-diagonal"
 
 
@@ -226,9 +234,7 @@ def _result(
         blocks = item_covariance_blocks(covariance_problem, covariance)
         ses = irt_standard_errors(blocks, items, free, model.n_params)
     elif standard_errors == "block-diagonal" and free.any():
-        ses = item_standard_errors(
-            data.counts, data.pairs, items, grid.points, weights, model, problem.priors, free
-        )
+        ses = _block_diagonal_errors(data, items, grid.points, weights, model, problem.priors, free)
     responses = problem.responses
     estimated = _irt_items(data.item_ids, items, ses)
     with_extremes = with_extreme_items(
@@ -257,6 +263,33 @@ def _result(
         settings=settings,
         covariance=covariance,
     )
+
+
+#: Answers above which block-diagonal SEs are summed over chunks of users (bounds the pairs' memory).
+SE_CHUNK_ANSWERS = 4_000_000
+
+
+def _block_diagonal_errors(
+    data: Responses,
+    items: ItemArrays,
+    points: FloatArray,
+    weights: FloatArray,
+    model: ItemModel,
+    priors: Priors,
+    free: BoolArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Block-diagonal item SEs; on large data the Louis information (a sum over users) is summed over
+    chunks of about ``SE_CHUNK_ANSWERS`` answers, so only one chunk's pairs and posteriors exist."""
+    if data.counts.nnz <= SE_CHUNK_ANSWERS:
+        return item_standard_errors(data.counts, data.pairs, items, points, weights, model, priors, free)
+    users_per_chunk = max(1, int(SE_CHUNK_ANSWERS * data.n_users / data.counts.nnz))
+    information = np.zeros((items.a.size, model.n_params, model.n_params))
+    lo = 0
+    for block in row_blocks(data.counts, users_per_chunk):
+        chunk = Responses(data.user_ids[lo : lo + block.shape[0]], data.item_ids, block)
+        information += observed_item_information(block, chunk.pairs, items, points, weights, model.n_params)
+        lo += block.shape[0]
+    return standard_errors_from_information(information, items, model, priors, free)
 
 
 def _em_map(stepper: EStepper, problem: _Problem) -> Callable[[FloatArray], tuple[FloatArray, float]]:
@@ -294,8 +327,10 @@ def _estimation_data(responses: Responses, used: BoolArray) -> Responses:
             "there is nothing to calibrate"
         )
     data = responses.aligned_to(responses.item_ids[used])
-    answered = np.flatnonzero(np.diff(data.counts.indptr) > 0)
-    return Responses(data.user_ids[answered], data.item_ids, data.counts[answered])
+    answered = np.diff(data.counts.indptr) > 0
+    if answered.all():
+        return data  # the same answers: no copy
+    return Responses(data.user_ids[answered], data.item_ids, data.counts[np.flatnonzero(answered)])
 
 
 def _irt_items(

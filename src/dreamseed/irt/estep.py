@@ -4,13 +4,14 @@ With ``counts`` the (N, 2J) response-count matrix and ``table`` = [log P; log(1 
 (2J, Q), ``counts @ table`` is every user's log-likelihood at every grid point (N, Q), and
 ``counts.T @ posterior`` the expected number of right and wrong answers of each item at each
 point (2J, Q). Both products run in float32 (about nnz × Q multiply-adds each); the
-log-likelihood is accumulated in float64. Rows are split into blocks processed by a small thread
-pool (scipy's sparse kernels release the GIL).
+log-likelihood is accumulated in float64. Users are processed in chunks of at most
+``CHUNK_CELLS`` users × points (so no users × points matrix exists for all users at once, and a
+chunk's work stays in cache), the chunks shared by a small thread pool (scipy's sparse kernels
+release the GIL). Chunks are views of the data: the E-step copies no answer.
 """
 
 from __future__ import annotations
 
-import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +20,14 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from dreamseed.irt.responses import row_blocks as user_chunks
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Data with at least this many stored cells run the E-step products in float32.
 FLOAT32_MIN_NNZ = 200_000
+#: Users × points of one chunk's work matrix (float32: 4 MB).
+CHUNK_CELLS = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,22 +61,23 @@ def _block_estep(
 
 
 class EStepper:
-    """Runs E-steps on fixed data; ``n_threads`` row blocks are processed concurrently.
+    """Runs E-steps on fixed data; chunks of users are processed by ``n_threads`` threads.
 
     Products run in float32 when the data hold at least ``FLOAT32_MIN_NNZ`` cells (where the
     factor-two saving matters and rounding noise in the summed log-likelihood stays far below
-    any useful tolerance), in float64 otherwise.
+    any useful tolerance), in float64 otherwise. Float32 data are used as they are (no copy).
     """
 
-    def __init__(self, counts: sp.csr_matrix, n_threads: int = 2) -> None:
+    def __init__(self, counts: sp.csr_matrix, n_threads: int = 2, n_points: int = 41) -> None:
         self.n_items = counts.shape[1] // 2
         self.dtype = np.float32 if counts.nnz >= FLOAT32_MIN_NNZ else np.float64
-        counts = counts.astype(self.dtype)
+        counts = _as_dtype(counts, self.dtype)
         n_rows = counts.shape[0]
-        n_blocks = max(1, min(n_threads, n_rows // 5000))
-        bounds = np.linspace(0, n_rows, n_blocks + 1).astype(int)
-        self._blocks = [sp.csr_matrix(counts[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
-        self._pool = ThreadPoolExecutor(n_blocks) if n_blocks > 1 else None
+        n_threads = max(1, min(n_threads, n_rows // 5000))
+        self._blocks = user_chunks(
+            counts, max(1, min(CHUNK_CELLS // max(n_points, 1), -(-n_rows // n_threads)))
+        )
+        self._pool = ThreadPoolExecutor(n_threads) if n_threads > 1 and len(self._blocks) > 1 else None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -87,27 +93,46 @@ class EStepper:
             parts = list(
                 self._pool.map(lambda block: _block_estep(block, table_cast, weights_cast), self._blocks)
             )
-        expected: FloatArray = np.asarray(np.sum([part[1] for part in parts], axis=0, dtype=np.float64))
+        expected = np.zeros((2 * self.n_items, table.shape[1]))
+        mass = np.zeros(table.shape[1])
+        for part in parts:
+            expected += part[1]
+            mass += part[2]
         j = self.n_items
         return EStep(
-            loglik=float(sum(part[0] for part in parts)),
-            right=expected[:j],
-            wrong=expected[j:],
-            mass=np.sum([part[2] for part in parts], axis=0),
+            loglik=float(sum(part[0] for part in parts)), right=expected[:j], wrong=expected[j:], mass=mass
         )
+
+
+def _as_dtype(counts: sp.csr_matrix, dtype: Any) -> sp.csr_matrix:
+    return counts if counts.dtype == dtype else counts.astype(dtype)
+
+
+def _chunk_size(n_points: int) -> int:
+    return max(1, CHUNK_CELLS // max(n_points, 1))
 
 
 def log_likelihood_by_user(counts: sp.csr_matrix, table: FloatArray, log_weights: FloatArray) -> FloatArray:
     """Each user's log marginal likelihood, float64 throughout; shape (N,)."""
-    work = np.asarray(counts.astype(np.float64) @ table) + log_weights
-    peak = work.max(axis=1)
-    return np.asarray(peak + np.log(np.exp(work - peak[:, None]).sum(axis=1)), dtype=np.float64)
+    out = np.empty(counts.shape[0])
+    lo = 0
+    for block in user_chunks(counts, _chunk_size(table.shape[1])):
+        work = np.asarray(_as_dtype(block, np.float64) @ table) + log_weights
+        peak = work.max(axis=1)
+        out[lo : lo + block.shape[0]] = peak + np.log(np.exp(work - peak[:, None]).sum(axis=1))
+        lo += block.shape[0]
+    return out
 
 
 def posterior_by_user(counts: sp.csr_matrix, table: FloatArray, log_weights: FloatArray) -> FloatArray:
     """Each user's posterior over the grid (rows sum to 1), float64; shape (N, Q)."""
-    work = np.asarray(counts.astype(np.float64) @ table) + log_weights
-    work -= work.max(axis=1, keepdims=True)
-    np.exp(work, out=work)
-    work /= work.sum(axis=1, keepdims=True)
-    return work
+    out = np.empty((counts.shape[0], table.shape[1]))
+    lo = 0
+    for block in user_chunks(counts, _chunk_size(table.shape[1])):
+        work = np.asarray(_as_dtype(block, np.float64) @ table) + log_weights
+        work -= work.max(axis=1, keepdims=True)
+        np.exp(work, out=work)
+        work /= work.sum(axis=1, keepdims=True)
+        out[lo : lo + block.shape[0]] = work
+        lo += block.shape[0]
+    return out

@@ -95,6 +95,47 @@ class Responses:
         return cls(np.asarray(user_uniques), np.asarray(item_uniques), counts)
 
     @classmethod
+    def from_codes(
+        cls,
+        user_codes: Any,
+        item_codes: Any,
+        correct: Any,
+        user_ids: Any,
+        item_ids: Any,
+        duplicates: Duplicates = "all",
+    ) -> Responses:
+        """Build from integer codes, as a dictionary encoding yields them: answer k is user
+        ``user_ids[user_codes[k]]`` to item ``item_ids[item_codes[k]]`` (codes (P,), ids (N,) and (J,)
+        distinct, not checked). Ids that no answer uses are dropped; the others keep their order (so
+        ids in order of first appearance stay so). Same checks of ``correct`` and the same
+        ``duplicates`` as ``from_long``, without sorting or hashing any id.
+        """
+        users_all, items_all = np.asarray(user_ids).reshape(-1), np.asarray(item_ids).reshape(-1)
+        users = _codes_column(user_codes, users_all.size, "user")
+        items = _codes_column(item_codes, items_all.size, "item")
+        outcome = _correct_column(correct)
+        if not (users.size == items.size == outcome.size):
+            raise ValueError(
+                f"user codes, item codes and correct have different lengths ({users.size}, {items.size}, "
+                f"{outcome.size}); give one value of each per answer"
+            )
+        if outcome.size == 0:
+            raise ValueError(
+                "no responses: the input is empty; give at least one (user_id, item_id, correct)"
+            )
+        users, kept_users = _used_codes(users, users_all.size)
+        items, kept_items = _used_codes(items, items_all.size)
+        n_items = kept_items.size
+        if duplicates == "last":
+            keep = _last_occurrences(users.astype(np.int64) * n_items + items)
+            users, items, outcome = users[keep], items[keep], outcome[keep]
+        elif duplicates != "all":
+            raise ValueError(f"duplicates must be 'all' or 'last', not {duplicates!r}")
+        columns = items + n_items * (1 - outcome)
+        counts = _stacked_counts(users, columns, kept_users.size, n_items)
+        return cls(users_all[kept_users], items_all[kept_items], counts)
+
+    @classmethod
     def from_matrix(cls, matrix: Any, user_ids: Any = None, item_ids: Any = None) -> Responses:
         """Build from a dense (N, J) array of 0, 1 and NaN (missing); for small classic data sets."""
         values = np.asarray(matrix, dtype=np.float64)
@@ -131,30 +172,40 @@ class Responses:
 
     @cached_property
     def pairs(self) -> ResponsePairs:
-        """The observed (user, item) pairs with their counts, ordered by user."""
-        observed = self.observed_counts
-        observed.sort_indices()
-        right = self.correct_counts
-        right.sort_indices()
-        row = np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(observed.indptr))
-        keys = row * self.n_items + observed.indices
-        right_rows = np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(right.indptr))
-        n_correct = np.zeros(observed.nnz)
-        n_correct[np.searchsorted(keys, right_rows * self.n_items + right.indices)] = right.data
+        """The observed (user, item) pairs with their counts, ordered by user (then item)."""
+        j, counts = self.n_items, self.counts
+        wrong = counts.indices >= j
+        # right + i·wrong on the (N, J) item axis: one C++ sort-and-sum per row merges a pair's right
+        # and wrong cells (no column slicing, no search over all pairs)
+        values = counts.data.astype(np.complex64)
+        values[wrong] *= 1j
+        merged = sp.csr_matrix(
+            (values, counts.indices - j * wrong, counts.indptr.copy()), shape=(self.n_users, j), copy=False
+        )
+        merged.sum_duplicates()
+        n_correct = merged.data.real.astype(np.float64)
         return ResponsePairs(
-            user=row,
-            item=observed.indices.astype(np.int64),
+            user=np.repeat(np.arange(self.n_users, dtype=np.int64), np.diff(merged.indptr)),
+            item=merged.indices.astype(np.int64),
             n_correct=n_correct,
-            n_total=observed.data.astype(np.float64),
+            n_total=n_correct + merged.data.imag,
         )
 
     def responses_per_user(self) -> npt.NDArray[np.int64]:
-        """Answers per user, shape (N,)."""
-        return np.asarray(self.counts.sum(axis=1, dtype=np.float64)).reshape(-1).round().astype(np.int64)
+        """Answers per user, shape (N,) (summed over chunks of users: no copy of the answers)."""
+        totals = np.empty(self.n_users)
+        lo = 0
+        for block in row_blocks(self.counts, _ROWS_PER_BLOCK):
+            rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+            totals[lo : lo + block.shape[0]] = np.bincount(rows, weights=block.data, minlength=block.shape[0])
+            lo += block.shape[0]
+        return totals.round().astype(np.int64)
 
     def correct_per_item(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """(correct answers, all answers) per item, each shape (J,)."""
-        totals = np.asarray(self.counts.sum(axis=0, dtype=np.float64)).reshape(-1)
+        totals = np.zeros(2 * self.n_items)
+        for block in row_blocks(self.counts, _ROWS_PER_BLOCK):
+            totals += np.bincount(block.indices, weights=block.data, minlength=2 * self.n_items)
         right, wrong = totals[: self.n_items], totals[self.n_items :]
         return right, right + wrong
 
@@ -186,6 +237,28 @@ class Responses:
         return Responses(self.user_ids, target, counts)
 
 
+#: Users per block where a method walks the answers block by block (bounds its temporaries).
+_ROWS_PER_BLOCK = 1 << 16
+
+
+def row_blocks(counts: sp.csr_matrix, size: int) -> list[sp.csr_matrix]:
+    """Consecutive row blocks of at most ``size`` rows of a CSR matrix, as views of its data and
+    indices (nothing copied but each block's row pointers); at least one block."""
+    n_rows = counts.shape[0]
+    blocks = []
+    for lo in range(0, max(n_rows, 1), max(size, 1)):
+        hi = min(lo + max(size, 1), n_rows)
+        start, stop = counts.indptr[lo], counts.indptr[hi]
+        blocks.append(
+            sp.csr_matrix(
+                (counts.data[start:stop], counts.indices[start:stop], counts.indptr[lo : hi + 1] - start),
+                shape=(hi - lo, counts.shape[1]),
+                copy=False,
+            )
+        )
+    return blocks
+
+
 def _stacked_counts(
     rows: npt.NDArray[np.intp], columns: npt.NDArray[np.int64], n_users: int, n_items: int
 ) -> sp.csr_matrix:
@@ -193,6 +266,27 @@ def _stacked_counts(
     counts = sp.csr_matrix((data, (rows, columns)), shape=(n_users, 2 * n_items), dtype=np.float32)
     counts.sum_duplicates()
     return counts
+
+
+def _codes_column(values: Any, n_ids: int, name: str) -> npt.NDArray[np.intp]:
+    """Integer codes (P,) checked to lie in [0, n_ids)."""
+    codes = np.asarray(values).reshape(-1)
+    if codes.dtype.kind not in "iu":
+        raise ValueError(f"{name} codes must be integers, not {codes.dtype}")
+    bad = np.flatnonzero((codes < 0) | (codes >= n_ids))
+    if bad.size:
+        raise InvalidResponses(f"{name} codes must lie in [0, {n_ids})", bad)
+    return codes.astype(np.intp, copy=False)
+
+
+def _used_codes(codes: npt.NDArray[np.intp], n_ids: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """(codes renumbered over the used ids, positions of the used ids); unchanged when all are used."""
+    used = np.bincount(codes, minlength=n_ids) > 0
+    kept = np.flatnonzero(used)
+    if kept.size == n_ids:
+        return codes, kept
+    renumber = np.cumsum(used) - 1
+    return renumber[codes], kept
 
 
 def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:

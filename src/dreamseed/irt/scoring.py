@@ -17,6 +17,7 @@ Users with no answers on the given items get the prior: θ = mean, SE = SD (``n_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +27,7 @@ import numpy.typing as npt
 from dreamseed.irt.item_model import PROBABILITY_FLOOR, logistic, stacked_log_table
 from dreamseed.irt.parameters import Abilities, ItemParameters
 from dreamseed.irt.quadrature import QuadratureGrid, scoring_grid
-from dreamseed.irt.responses import Responses
+from dreamseed.irt.responses import Responses, row_blocks
 
 FloatArray = npt.NDArray[np.float64]
 Method = Literal["EAP", "MAP", "ML"]
@@ -48,14 +49,15 @@ def score(
     grid = grid or scoring_grid(prior_mean, prior_sd)
     aligned = responses.aligned_to(items.item_id)
     table = stacked_log_table(items.a, items.d, items.c, grid.points)
-    loglik = np.asarray(aligned.counts.astype(np.float64) @ table)
     n_responses = aligned.responses_per_user()
     if method == "EAP":
-        theta, se = _eap(loglik, grid)
+        theta, se = _by_chunk(aligned, table, lambda loglik: _eap(loglik, grid))
     else:
         pairs = aligned.pairs
-        start_surface = loglik + (grid.log_weights if method == "MAP" else 0.0)
-        start = grid.points[np.argmax(start_surface, axis=1)]
+        shift = grid.log_weights if method == "MAP" else 0.0
+        start, _ = _by_chunk(
+            aligned, table, lambda loglik: (grid.points[np.argmax(loglik + shift, axis=1)],) * 2
+        )
         precision = 1.0 / prior_sd**2 if method == "MAP" else 0.0
         bounds = (float(grid.points[0]), float(grid.points[-1]))
         pair_items = (items.a[pairs.item], items.d[pairs.item], items.c[pairs.item])
@@ -66,6 +68,27 @@ def score(
         empty = n_responses == 0
         theta, se = np.where(empty, prior_mean, theta), np.where(empty, prior_sd, se)
     return Abilities(aligned.user_ids, theta, se, n_responses, method)
+
+
+#: Users × grid points of one chunk's log-likelihood matrix (float64: 8 MB).
+_CHUNK_CELLS = 1 << 20
+
+
+def _by_chunk(
+    responses: Responses,
+    table: FloatArray,
+    estimate: Callable[[FloatArray], tuple[FloatArray, FloatArray]],
+) -> tuple[FloatArray, FloatArray]:
+    """``estimate`` of each chunk of users' log-likelihoods on the grid (chunk, Q), concatenated: no
+    users × points matrix for all users at once and no float64 copy of the answers."""
+    size = max(1, _CHUNK_CELLS // table.shape[1])
+    first, second = np.empty(responses.n_users), np.empty(responses.n_users)
+    lo = 0
+    for block in row_blocks(responses.counts, size):
+        hi = lo + block.shape[0]
+        first[lo:hi], second[lo:hi] = estimate(np.asarray(block.astype(np.float64) @ table))
+        lo = hi
+    return first, second
 
 
 def _eap(loglik: FloatArray, grid: QuadratureGrid) -> tuple[FloatArray, FloatArray]:

@@ -47,9 +47,29 @@ def item_standard_errors(
     free: BoolArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(se_a, se_b, se_c), each shape (J,); 0 for items that are not free."""
+    information = observed_item_information(counts, pairs, items, points, log_weights, model.n_params)
+    return standard_errors_from_information(information, items, model, priors, free)
+
+
+def observed_item_information(
+    counts: sp.csr_matrix,
+    pairs: ResponsePairs,
+    items: ItemArrays,
+    points: FloatArray,
+    log_weights: FloatArray,
+    k: int,
+) -> FloatArray:
+    """Louis observed-information block of each item (J, K, K), priors excluded: a sum over users,
+    so it may be computed on chunks of users (their rows of ``counts`` and their ``pairs``) and added."""
+    return _observed_information(counts, pairs, items, items.c, points, log_weights, k)
+
+
+def standard_errors_from_information(
+    information: FloatArray, items: ItemArrays, model: ItemModel, priors: Priors, free: BoolArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(se_a, se_b, se_c) from the observed item blocks (J, K, K) with the priors' curvature added."""
     k = model.n_params
-    c = items.c
-    information = _observed_information(counts, pairs, items, c, points, log_weights, k)
+    information = information.copy()
     prior_gradient, prior_information = prior_terms(items, priors, k, per_item_slope=model.per_item_slope)
     del prior_gradient
     information += prior_information
