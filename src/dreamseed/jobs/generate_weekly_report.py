@@ -89,6 +89,7 @@ def read_frames(connection: Connection, population: report_storage.ReportPopulat
         item_difficulties=report_storage.read_item_difficulties(connection),
         seen_difficulties=report_storage.read_seen_difficulties(connection, population),
         goals=report_storage.read_goals(connection, population),
+        adaptive_answers=report_storage.read_adaptive_answers(connection, population),
     )
 
 

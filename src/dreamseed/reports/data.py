@@ -81,6 +81,8 @@ class ReportData:
     - ``inactive_since``: set when the inactivity job flagged the student (last activity date);
       ``days_inactive`` the days since then as of the job date.
     - ``previous_kpis``: last week's KPIs, for the change column (optional).
+    - ``adaptive_answers``: questions answered this week in adaptive sessions (next-item, counted
+      from cat_events); the report mentions them only when there are some.
     """
 
     user_id: str
@@ -101,6 +103,7 @@ class ReportData:
     goal: Goal | None = None
     inactive_since: dt.date | None = None
     days_inactive: int | None = None
+    adaptive_answers: int = 0
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:

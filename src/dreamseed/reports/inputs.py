@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -38,6 +38,11 @@ class WeeklyReportFrames:
     item_difficulties: npt.NDArray[np.float64]
     seen_difficulties: pd.DataFrame
     goals: pd.DataFrame
+    adaptive_answers: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"user_id": pd.Series(dtype=str), "answers": pd.Series(dtype="int64")}
+        )
+    )
 
     @property
     def users(self) -> list[str]:
@@ -188,6 +193,7 @@ def report_data_by_user(
     daily = daily_attempts_by_user(frames.topic_days, week)
     seen = seen_by_user(frames.seen_difficulties)
     goals = goals_by_user(frames.goals, frames.kpis, week)
+    adaptive = dict(zip(frames.adaptive_answers["user_id"], frames.adaptive_answers["answers"], strict=True))
     bank = tuple(float(b) for b in frames.item_difficulties)
     no_activity = (0,) * DAYS_PER_WEEK
     for user in frames.users:
@@ -207,4 +213,5 @@ def report_data_by_user(
             goal=goals.get(user),
             inactive_since=flagged.since if flagged else None,
             days_inactive=flagged.days if flagged else None,
+            adaptive_answers=int(adaptive.get(user, 0)),
         )

@@ -74,6 +74,7 @@ class DailyView:
     rows: tuple[tuple[str, int], ...]
     total: int
     chart: Chart
+    adaptive: str | None = None  # "Adaptive practice: N questions …" (None when there were none)
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,9 @@ def daily_view(data: ReportData, labels: Mapping[str, str]) -> DailyView:
     chart = Chart(
         charts.daily_attempts_svg(counts, days, labels["daily_title"], desc), labels["daily_title"], desc
     )
-    return DailyView(rows=tuple(zip(days, counts, strict=True)), total=total, chart=chart)
+    count = max(0, int(data.adaptive_answers))
+    adaptive = labels["adaptive_answers"].format(count=count) if count else None
+    return DailyView(rows=tuple(zip(days, counts, strict=True)), total=total, chart=chart, adaptive=adaptive)
 
 
 def goal_view(data: ReportData, labels: Mapping[str, str]) -> GoalView | None:

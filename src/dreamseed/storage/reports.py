@@ -165,6 +165,20 @@ def read_goals(connection: Connection, population: ReportPopulation) -> pd.DataF
     return frame
 
 
+def read_adaptive_answers(connection: Connection, population: ReportPopulation) -> pd.DataFrame:
+    """Questions each covered user answered in adaptive sessions during the week (cat_events rows
+    answered on the UTC days week_start..week_end; the (user_id, answered_at) partial index).
+    Columns: user_id, answers (int); users without any are absent."""
+    query = f"""
+        SELECT c.user_id, count(*) AS answers FROM cat_events c
+        WHERE c.answered_at >= :week_start AND c.answered_at < :end
+              AND c.user_id IN ({population.users_sql()})
+        GROUP BY c.user_id
+    """
+    params = population.params(end=population.week_start + timedelta(days=7))
+    return copy_out_csv(connection, query, params, {"user_id": str, "answers": "int64"})
+
+
 ARTIFACT_COLUMNS = ("user_id", "format", "url", "bytes", "sha256", "generated_at")
 
 
