@@ -51,7 +51,17 @@ import numpy as np
 if TYPE_CHECKING:
     from dreamseed.irt.item_model import ModelName
 
-SIZES = {"S": (2_000, 50, 0.8), "M": (20_000, 200, 0.25), "L": (100_000, 500, 0.10)}
+SIZES = {
+    "S": (2_000, 50, 0.8),
+    "M": (20_000, 200, 0.25),
+    "L": (100_000, 500, 0.10),
+    "XL10": (100_000, 2_000, 0.05),
+    "XL": (1_000_000, 2_000, 0.05),
+}
+#: Sizes simulated chunk by chunk straight into CSR (no dense users × items, no per-answer Python);
+#: only the sparse engine runs on them.
+LARGE = {"XL10", "XL"}
+DENSE_ENGINES = {"mirt", "mirt-noSE", "girth", "mirt-whole"}
 ENGINES = ("dreamseed", "dreamseed-ML", "mirt", "mirt-noSE", "girth", "dreamseed-cli", "mirt-whole")
 WHOLE = {"dreamseed-cli", "mirt-whole"}
 SEED = 2026
@@ -93,18 +103,26 @@ def _run_case(size: str, model: str, engines: list[str], tmp: Path, timeout: flo
     from dreamseed.irt import ItemParameters, Responses, marginal_loglik, simulate_responses
 
     n_users, n_items, observed = SIZES[size]
-    sim = simulate_responses(n_users, n_items, observed, model, seed=SEED)
-    pairs = sim.responses.pairs
     data = tmp / f"{size}-{model}.npz"
-    np.savez(data, user=pairs.user, item=pairs.item, correct=pairs.n_correct.astype(np.int8),
-             n_users=sim.responses.n_users, n_items=sim.responses.n_items)  # fmt: skip
-    responses = Responses.from_long(pairs.user, pairs.item, pairs.n_correct)
-    truth = sim.items
+    if size in LARGE:
+        truth, n_obs = _simulate_csr(data, n_users, n_items, observed, model)
+        responses = None
+    else:
+        sim = simulate_responses(n_users, n_items, observed, model, seed=SEED)
+        pairs = sim.responses.pairs
+        np.savez(data, user=pairs.user, item=pairs.item, correct=pairs.n_correct.astype(np.int8),
+                 n_users=sim.responses.n_users, n_items=sim.responses.n_items)  # fmt: skip
+        responses = Responses.from_long(pairs.user, pairs.item, pairs.n_correct)
+        truth, n_obs = sim.items, responses.n_obs
     rows = []
     for engine in engines:
-        row: dict[str, Any] = {"size": size, "model": model, "engine": engine, "n_obs": responses.n_obs}
+        row: dict[str, Any] = {"size": size, "model": model, "engine": engine, "n_obs": n_obs}
         row.update(_run_worker(engine, model, size, data, tmp, timeout))
-        if "a" in row:
+        if "a" in row and responses is None:  # large: RMSE only (no peer to compare log-likelihoods with)
+            row["rmse_a"] = _rmse(np.asarray(row.pop("a")), truth.a)
+            row["rmse_b"] = _rmse(np.asarray(row.pop("b")), truth.b)
+            row["rmse_c"] = _rmse(np.asarray(row.pop("c")), truth.c) if model == "3PL" else None
+        if "a" in row and responses is not None:
             items = ItemParameters.from_arrays(
                 np.arange(responses.n_items), row.pop("a"), row.pop("b"), row.pop("c")
             )
@@ -131,14 +149,61 @@ def _whole_ratios(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if row["engine"] == "dreamseed-cli" and "whole_s" in row:
             ratios = [f"whole ÷ own fit {row['whole_s'] / row['fit_s']:.2f}×"]
+            if row.get("cpu_s"):
+                ratios.append(
+                    f"CPU {row['whole_cpu_s']:.2f} s, ÷ own fit's CPU {row['whole_cpu_s'] / row['cpu_s']:.2f}×"
+                )
             if "mirt-whole" in whole:
                 ratios.append(f"whole ÷ mirt whole {row['whole_s'] / whole['mirt-whole']:.2f}×")
             row["whole_note"] = "; ".join(ratios)
 
 
+def _simulate_csr(
+    path: Path, n_users: int, n_items: int, observed: float, model: str, chunk: int = 20_000
+) -> tuple[Any, int]:
+    """Simulate chunk by chunk of users straight into CSR arrays saved at ``path``; returns (true
+    items, answers). Same design as ``simulate_responses`` (items from ``simulate_items``, θ ~ N(0,
+    1), each cell observed independently with probability ``observed``), own random stream: the
+    observed cells of a chunk are read off geometric gaps in row-major order, so memory is
+    O(answers of a chunk) and there is no dense users × items array and no Python per answer."""
+    from dreamseed.irt import probability_correct, simulate_items
+
+    items = simulate_items(n_items, model, SEED)
+    a, b, c = items.a, items.b, items.c
+    rng = np.random.default_rng([SEED, 3])
+    indices, row_counts = [], []
+    for lo in range(0, n_users, chunk):
+        rows_here = min(chunk, n_users - lo)
+        cells = rows_here * n_items
+        gaps = rng.geometric(observed, int(cells * observed * 1.1) + 1000)
+        position = np.cumsum(gaps) - 1
+        while position[-1] < cells:  # rare: the draw fell short of the chunk's end
+            more = np.cumsum(rng.geometric(observed, int(cells * observed * 0.1) + 1000)) + position[-1]
+            position = np.concatenate([position, more])
+        position = position[position < cells]
+        row, item = np.divmod(position, n_items)
+        theta = rng.normal(0.0, 1.0, rows_here)
+        right = rng.random(position.size) < probability_correct(theta[row], a[item], b[item], c[item])
+        column = np.sort(row * (2 * n_items) + item + n_items * ~right)  # rights then wrongs per row
+        indices.append((column % (2 * n_items)).astype(np.int32))
+        row_counts.append(np.bincount(row, minlength=rows_here))
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(row_counts))]).astype(np.int64)
+    all_indices = np.concatenate(indices)
+    del indices
+    np.savez(path, indptr=indptr, indices=all_indices, n_users=n_users, n_items=n_items)
+    return items, int(indptr[-1])
+
+
 def _run_worker(engine: str, model: str, size: str, data: Path, tmp: Path, timeout: float) -> dict[str, Any]:
     if (engine, size) in SKIP:
         return {"note": SKIP[(engine, size)]}
+    if size in LARGE and engine in DENSE_ENGINES | {"dreamseed-cli"}:
+        n_users, n_items, _ = SIZES[size]
+        if engine == "dreamseed-cli":
+            return {"note": "skipped: the whole-process case is measured at M"}
+        return {
+            "note": f"skipped: a dense users × items matrix of {n_users * n_items * 8 / 1e9:,.0f} GB (float64)"
+        }
     if engine == "dreamseed-ML" and model != "3PL":
         return {"note": SAME_AS_DEFAULT}
     if engine in WHOLE:
@@ -164,18 +229,25 @@ def _run_whole(engine: str, model: str, data: Path, tmp: Path, timeout: float) -
                    "--out", str(out), "--quiet"]  # fmt: skip
     else:
         command = [sys.executable, "-c", MIRT_WHOLE, str(csv_path), model, str(out.with_suffix(".json"))]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _children_cpu_s()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return {"note": f"timed out after {timeout:.0f} s"}
-    whole = time.perf_counter() - start
+    whole, whole_cpu = time.perf_counter() - start, _children_cpu_s() - cpu_start
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"note": f"error: {last[:120]}"}
     if engine == "mirt-whole":
-        return {"whole_s": whole} | dict(json.loads(out.with_suffix(".json").read_text()))
-    return _cli_result(out, whole)
+        return {"whole_s": whole, "whole_cpu_s": whole_cpu} | dict(
+            json.loads(out.with_suffix(".json").read_text())
+        )
+    return _cli_result(out, whole) | {"whole_cpu_s": whole_cpu}
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _cli_result(out: Path, whole: float) -> dict[str, Any]:
@@ -184,7 +256,7 @@ def _cli_result(out: Path, whole: float) -> dict[str, Any]:
     report = json.loads((out / "fit.json").read_text())
     items = pd.read_csv(out / "items.csv")
     order = np.argsort([int(name[1:]) for name in items["item_id"]])
-    return {"fit_s": report["seconds"], "whole_s": whole, "a": items["a"].to_numpy()[order].tolist(),
+    return {"fit_s": report["seconds"], "cpu_s": report.get("cpu_seconds"), "whole_s": whole, "a": items["a"].to_numpy()[order].tolist(),
             "b": items["b"].to_numpy()[order].tolist(), "c": items["c"].to_numpy()[order].tolist(),
             "iterations": report["iterations"], "converged": report["converged"]}  # fmt: skip
 
@@ -252,12 +324,35 @@ def _fit_dreamseed(model: str, data: Any, c_prior: bool = True) -> dict[str, Any
 
     name = _model_name(model)
     begin = time.perf_counter()
-    responses = Responses.from_long(data["user"], data["item"], data["correct"])
+    if "indptr" in data:  # a large size: the CSR arrays as they are (one answer per cell)
+        import scipy.sparse as sp
+
+        indices = data["indices"]
+        shape = (int(data["n_users"]), 2 * int(data["n_items"]))
+        counts = sp.csr_matrix(
+            (np.ones(indices.size, np.float32), indices, data["indptr"]), shape, copy=False
+        )
+        responses = Responses(np.arange(shape[0]), np.arange(shape[1] // 2), counts)
+    else:
+        responses = Responses.from_long(data["user"], data["item"], data["correct"])
     priors = Priors() if c_prior else Priors(c=None)
-    cal, prep, seconds = _timed(begin, lambda: calibrate(responses, name, priors=priors))
+    last: list[float] = []
+    progress = lambda info: last.append(time.perf_counter())  # noqa: E731 (the EM's end: last call)
+    cpu = _cpu_s()
+    cal, prep, seconds = _timed(begin, lambda: calibrate(responses, name, priors=priors, progress=progress))
+    cpu = _cpu_s() - cpu
+    em_s = last[-1] - (begin + prep) if last else None
     order = np.argsort(cal.items.item_id)
     return {"fit_s": seconds, "prep_s": prep, "a": cal.items.a[order].tolist(), "b": cal.items.b[order].tolist(),
-            "c": cal.items.c[order].tolist(), "iterations": cal.iterations, "converged": cal.converged}  # fmt: skip
+            "c": cal.items.c[order].tolist(), "iterations": cal.iterations, "converged": cal.converged,
+            "em_s": em_s, "se": cal.settings["standard_errors"], "cpu_s": cpu}  # fmt: skip
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system, all threads) of this process so far: under load the wall time
+    stretches with the other work, the CPU time much less."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _model_name(text: str) -> ModelName:
@@ -327,15 +422,18 @@ def _cells(row: dict[str, Any]) -> list[str]:
     note = row.get("note", "")
     if "iterations" in row:
         note = f"{row['iterations']} iterations" + ("" if converged in (None, True) else ", not converged")
+    if row.get("em_s") is not None and row["size"] in LARGE:
+        note += f"; EM {row['em_s']:.1f} s, then log-likelihood + {row['se']} SEs + EAP {row['fit_s'] - row['em_s']:.1f} s"
     if "whole_note" in row:
         note += "; " + row["whole_note"]
-    return [row["size"], row["model"], row["engine"], number("fit_s", ".1f"), number("whole_s", ".1f"),
+    return [row["size"], row["model"], row["engine"], number("n_obs", ",.0f"), number("fit_s", ".1f"),
+            number("cpu_s", ".1f"), number("whole_s", ".1f"),
             number("ratio", ".1f"),
             number("prep_s", ".1f"), number("peak_mb", ",.0f"), number("loglik", ",.1f"), number("gap", ".1f"),
             number("rmse_a", ".3f"), number("rmse_b", ".3f"), number("rmse_c", ".3f"), note]  # fmt: skip
 
 
-HEADER = ["size", "model", "engine", "fit s", "whole s", "× ours (same objective)", "prep s", "peak MB", "log-likelihood", "gap",
+HEADER = ["size", "model", "engine", "answers", "fit s", "fit CPU s", "whole s", "× ours (same objective)", "prep s", "peak MB", "log-likelihood", "gap",
           "RMSE a", "RMSE b", "RMSE c", "notes"]  # fmt: skip
 
 

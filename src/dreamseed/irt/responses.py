@@ -211,8 +211,11 @@ class Responses:
 
     def is_complete(self) -> bool:
         """True when every user answered every item exactly once."""
-        observed = self.observed_counts
-        return bool(observed.nnz == self.n_users * self.n_items and np.all(observed.data == 1))
+        cells = self.n_users * self.n_items
+        if self.counts.nnz < cells or self.counts.nnz > 2 * cells:
+            return False  # fewer stored cells than pairs needed (or more than possible): no pairs built
+        pairs = self.pairs
+        return bool(pairs.n_total.size == cells and np.all(pairs.n_total == 1))
 
     def aligned_to(self, item_ids: Any) -> Responses:
         """The same users with the item axis replaced by ``item_ids``, in that order.
