@@ -7,17 +7,19 @@ exist, so ids cannot be probed. Lists filter on the viewer's orgs in SQL.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import HTTPException
 from sqlalchemy import Connection, RowMapping
 
 from dreamseed.console.users import Viewer
+from dreamseed.storage import cat_store
 from dreamseed.storage import console as store
 from dreamseed.storage.console_refresh import KPI_NAMES, METRIC_RANGES
 
 PER_PAGE = 50
+EXPOSURE_DAYS = 28  # the item bank's exposure rates: adaptive sessions served in the last 28 days
 CSV_MAX_ROWS = 100_000
 STUDENT_FIELDS = (
     "user_id", "org_id", "week_start", "last_seen_at", "days_since_last", "sessions_28d", "theta", "theta_se",
@@ -181,14 +183,30 @@ def items(
     rows, total = store.read_items(
         connection, topic, flag, sort, descending, PER_PAGE, (max(page, 1) - 1) * PER_PAGE
     )
+    shown = [item_json(row) for row in rows]
     return {
         "total": total,
         "page": max(page, 1),
         "pages": max(1, math.ceil(total / PER_PAGE)),
-        "items": [item_json(row) for row in rows],
+        "items": shown,
         "topics": store.read_item_topics(connection),
         "flags": list(store.ITEM_FLAGS),
+        "exposure": with_exposure(connection, shown),
     }
+
+
+def with_exposure(connection: Connection, items: list[dict[str, Any]]) -> dict[str, int]:
+    """Add each item's exposure (``exposure_rate``: share of the adaptive sessions of the last
+    EXPOSURE_DAYS days that served it, None when there were none; ``exposure_sessions``) in place;
+    returns the window (days) and its number of sessions."""
+    until = datetime.now(UTC)
+    since = until - timedelta(days=EXPOSURE_DAYS)
+    sessions, frame = cat_store.read_exposure(connection, since, until, None, [i["item_id"] for i in items])
+    served = dict(zip(frame["item_id"], frame["served"].tolist(), strict=True))
+    for item in items:
+        item["exposure_sessions"] = int(served.get(item["item_id"], 0))
+        item["exposure_rate"] = item["exposure_sessions"] / sessions if sessions else None
+    return {"days": EXPOSURE_DAYS, "sessions": sessions}
 
 
 def item(connection: Connection, item_id: str) -> dict[str, Any]:
@@ -196,7 +214,10 @@ def item(connection: Connection, item_id: str) -> dict[str, Any]:
     if row is None:
         raise HTTPException(404, "no such item")
     history = store.read_item_history(connection, item_id)
-    return {"item": item_json(row), "history": [{k: plain(v) for k, v in h.items()} for h in history]}
+    shown = item_json(row)
+    exposure = with_exposure(connection, [shown])
+    history_rows = [{k: plain(v) for k, v in h.items()} for h in history]
+    return {"item": shown, "history": history_rows, "exposure": exposure}
 
 
 def health(connection: Connection) -> dict[str, Any]:
