@@ -1,15 +1,19 @@
 """Latency of the adaptive next-item endpoint under concurrent clients, against a real `dreamseed serve`.
 
     nice python -m bench.cat_http [--items 5000] [--sessions-per-client 25] [--concurrency 1 8]
+    nice python -m bench.cat_http --before-src /tmp/before/src --workers 1 2   # old code, same run
 
 On a fresh embedded PostgreSQL server: a bank of --items calibrated 3PL items (mirt_item_params)
-with questions of five topics, and 1,000 known users. Starts `dreamseed serve` (one process), then
+with questions of five topics, and 1,000 known users. Starts `dreamseed serve` (--workers N), then
 for each concurrency level, in the same run:
   - baseline: `GET /healthz` (HTTP, routing, one `SELECT 1`), --requests calls;
-  - sessions: each client thread runs --sessions-per-client sessions of 20 items (`test` policy,
+  - sessions: each client runs --sessions-per-client sessions of 20 items (`test` policy,
     no SE stop), `POST …/irt/next-item` then `POST …/irt/answer` for each item, so the session
     read grows from 0 to 20 rows; next-item and answer are timed separately.
-Keep-alive connections; clients on the same machine as the server and PostgreSQL. Also times, in
+Clients: coroutines of one low-overhead process (``bench.http_load``) on keep-alive connections,
+on the same machine as the server and PostgreSQL; bearer token on. Also prints the CPU split per
+call (server process tree / PostgreSQL / client) and, with --before-src, runs that source tree
+(uvloop/httptools hidden) as a baseline server in the same run. Also times, in
 process, the part of next-item an in-process session store would save: the session read (one
 indexed SELECT of ≤ 20 rows) and the cat_events insert.
 """
@@ -18,15 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
+import os
 import time
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import numpy as np
+import orjson
 from bench._support import machine, markdown_table, scratch_database
-from bench.update_theta import free_port, server_seconds, start_server
+from bench.http_load import Connection, CpuMeter, CpuSplit, postmaster_pid, run_clients
+from bench.update_theta import AUTH, free_port, server_seconds, start_server
 from sqlalchemy import Engine, text
 
 from dreamseed.irt import simulate_items
@@ -71,21 +76,31 @@ def populate(engine: Engine, n_items: int, seed: int = 2026) -> None:
         connection.execute(text("ANALYZE"))
 
 
-def healthz(base: str, concurrency: int, requests: int) -> tuple[np.ndarray, float]:
-    def calls(client: httpx.Client, _rng: np.random.Generator, own: dict[str, list[float]]) -> None:
+def healthz(
+    port: int, meter: CpuMeter, concurrency: int, requests: int
+) -> tuple[np.ndarray, float, CpuSplit]:
+    timings: list[float] = []
+
+    async def calls(connection: Connection, _index: int) -> None:
+        request = connection.request_bytes("GET", "/healthz")
         for _ in range(requests // concurrency):
             started = time.perf_counter()
-            _check(client.get("/healthz"))
-            own["healthz"].append(time.perf_counter() - started)
+            _check(await connection.send(request))
+            timings.append(time.perf_counter() - started)
 
-    timings, wall = _run(base, concurrency, calls)
-    return timings["healthz"], wall
+    before = meter.snapshot()
+    wall = run_clients("127.0.0.1", port, concurrency, calls, AUTH)
+    return np.array(timings), wall, meter.since(before)
 
 
 def sessions(
-    base: str, concurrency: int, per_client: int, length: int
-) -> tuple[dict[str, np.ndarray], float]:
-    def calls(client: httpx.Client, rng: np.random.Generator, own: dict[str, list[float]]) -> None:
+    port: int, meter: CpuMeter, concurrency: int, per_client: int, length: int
+) -> tuple[dict[str, np.ndarray], float, CpuSplit]:
+    """Each client runs ``per_client`` sessions of ``length`` items (next-item, then answer)."""
+    timings: dict[str, list[float]] = {"next-item": [], "answer": []}
+
+    async def calls(connection: Connection, index: int) -> None:
+        rng = np.random.default_rng(index)
         for _ in range(per_client):
             body = {
                 "user_id": f"user{rng.integers(USERS)}",
@@ -94,48 +109,27 @@ def sessions(
             }
             for _ in range(length):
                 started = time.perf_counter()
-                step = _check(client.post(NEXT, json=body))
-                own["next-item"].append(time.perf_counter() - started)
+                step = _check(await connection.call("POST", NEXT, orjson.dumps(body)))
+                timings["next-item"].append(time.perf_counter() - started)
                 if step["stop"]:
                     break
+                answer = {**body, "item_id": step["item_id"], "correct": bool(rng.random() < 0.6)}
                 started = time.perf_counter()
-                _check(
-                    client.post(
-                        ANSWER, json={**body, "item_id": step["item_id"], "correct": bool(rng.random() < 0.6)}
-                    )
-                )
-                own["answer"].append(time.perf_counter() - started)
+                _check(await connection.call("POST", ANSWER, orjson.dumps(answer)))
+                timings["answer"].append(time.perf_counter() - started)
 
-    return _run(base, concurrency, calls)
+    before = meter.snapshot()
+    wall = run_clients("127.0.0.1", port, concurrency, calls, AUTH)
+    return {name: np.array(values) for name, values in timings.items()}, wall, meter.since(before)
 
 
-def _check(answer: httpx.Response) -> dict[str, object]:
-    if answer.status_code != 200:
-        raise RuntimeError(f"unexpected answer: {answer.status_code} {answer.text}")
-    body = answer.json()
+def _check(answer: tuple[int, bytes]) -> dict[str, object]:
+    status, raw = answer
+    if status != 200:
+        raise RuntimeError(f"unexpected answer: {status} {raw[:300]!r}")
+    body = orjson.loads(raw)
     assert isinstance(body, dict)
     return body
-
-
-def _run(base: str, concurrency: int, calls) -> tuple[dict[str, np.ndarray], float]:  # type: ignore[no-untyped-def]
-    results: dict[str, list[float]] = {"healthz": [], "next-item": [], "answer": []}
-    lock = threading.Lock()
-
-    def worker(index: int) -> None:
-        own: dict[str, list[float]] = {name: [] for name in results}
-        with httpx.Client(base_url=base, timeout=30) as client:
-            calls(client, np.random.default_rng(index), own)
-        with lock:
-            for name, values in own.items():
-                results[name].extend(values)
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return {name: np.array(values) for name, values in results.items()}, time.perf_counter() - started
 
 
 def store_costs(engine: Engine, calls: int = 1000) -> list[list[str]]:
@@ -175,38 +169,60 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000, help="GET /healthz calls per cell")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="`dreamseed serve --workers`")
+    parser.add_argument(
+        "--before-src", help="also serve this source tree (uvloop/httptools hidden) as the baseline"
+    )
     args = parser.parse_args()
+    configs = ([("before", args.before_src, 1)] if args.before_src else []) + [
+        ("now", None, workers) for workers in args.workers
+    ]
     rows = []
     with scratch_database() as engine:
         populate(engine, args.items)
-        port = free_port()
-        server = start_server(engine.url.render_as_string(hide_password=False), port)
-        base = f"http://127.0.0.1:{port}"
+        with engine.connect() as connection:
+            postmaster = postmaster_pid(int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one()))
+        url = engine.url.render_as_string(hide_password=False)
+        servers = []
         try:
-            sessions(base, 2, 2, args.length)  # warm-up: connections, the item bank
+            for label, source, workers in configs:
+                port = free_port()
+                servers.append((label, workers, port, start_server(url, port, workers, source)))
+            for _, _, port, process in servers:  # warm-up: connections, the item bank
+                sessions(port, CpuMeter(process.pid, postmaster), 2, 2, args.length)
             for concurrency in args.concurrency:
-                health, health_wall = healthz(base, concurrency, args.requests)
-                before = server_seconds(base, NEXT)
-                timings, wall = sessions(base, concurrency, args.sessions_per_client, args.length)
-                after = server_seconds(base, NEXT)
-                inside = (after[0] - before[0]) / max(after[1] - before[1], 1)
-                ratio = np.percentile(timings["next-item"], 99) / np.percentile(health, 99)
-                rows.append([
-                    str(concurrency), _cells(health), _cells(timings["next-item"]), _cells(timings["answer"]),
-                    f"{ratio:.2f}", f"{len(health) / health_wall:,.0f} / {len(timings['next-item']) / wall:,.0f}",
-                    f"{inside * 1000:.1f}",
-                ])  # fmt: skip
+                for label, workers, port, process in servers:
+                    meter, base = CpuMeter(process.pid, postmaster), f"http://127.0.0.1:{port}"
+                    health, health_wall, _ = healthz(port, meter, concurrency, args.requests)
+                    before = server_seconds(base, NEXT)
+                    timings, wall, cpu = sessions(
+                        port, meter, concurrency, args.sessions_per_client, args.length
+                    )
+                    after = server_seconds(base, NEXT)
+                    inside = (after[0] - before[0]) / max(after[1] - before[1], 1)
+                    ratio = np.percentile(timings["next-item"], 99) / np.percentile(health, 99)
+                    calls = len(timings["next-item"]) + len(timings["answer"])
+                    rows.append([
+                        f"{label}, {workers} worker{'s' if workers > 1 else ''}", str(concurrency), _cells(health),
+                        f"**{_cells(timings['next-item'])}**", _cells(timings["answer"]), f"{ratio:.2f}",
+                        f"{len(health) / health_wall:,.0f} / {len(timings['next-item']) / wall:,.0f}",
+                        f"{inside * 1000:.1f}" if workers == 1 else "n/a", cpu.cell(calls),
+                    ])  # fmt: skip
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for _, _, _, process in servers:
+                process.terminate()
+                process.wait(timeout=30)
         store = store_costs(engine)
     print(
         f"{args.items:,} calibrated 3PL items, sessions of {args.length} items ({args.sessions_per_client} per "
-        f"client), {args.requests} healthz calls per cell; server: `dreamseed serve` (one process); {machine()}"
+        f"client), {args.requests} healthz calls per cell, bearer token on; client: bench.http_load (one "
+        f"process); {machine()}, load average {os.getloadavg()[0]:.1f}"
     )
     headers = [
-        "concurrent clients", "GET /healthz p50 / p99 (ms)", "next-item p50 / p99 (ms)", "answer p50 / p99 (ms)",
-        "next-item ÷ healthz (p99)", "requests/s (healthz / next-item)", "next-item: mean time inside the server (ms)",
+        "server", "concurrent clients", "GET /healthz p50 / p99 (ms)", "next-item p50 / p99 (ms)",
+        "answer p50 / p99 (ms)", "next-item ÷ healthz (p99)", "requests/s (healthz / next-item)",
+        "next-item: mean inside the server (ms)",
+        "CPU per call (next-item or answer), ms: server / PostgreSQL / client (other load)",
     ]  # fmt: skip
     print(markdown_table(headers, rows))
     print()

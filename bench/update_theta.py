@@ -1,17 +1,24 @@
-"""Latency of the online θ update under concurrent calls, against a real `dreamseed serve`.
+"""Throughput and latency of the online θ update under concurrent calls, against a real `dreamseed serve`.
 
-    python -m bench.update_theta [--users 500] [--attempts 1000] [--items 2000] [--requests 1000]
-    python -m bench.update_theta --concurrency 1 8 --workers 2    # `dreamseed serve --workers 2`
+    nice python -m bench.update_theta [--users 500] [--attempts 1000] [--items 2000] [--requests 2000]
+    nice python -m bench.update_theta --concurrency 1 8 --workers 1 2     # `dreamseed serve --workers N`
+    nice python -m bench.update_theta --before-src /tmp/before/src        # the old code, same run
 
 On a fresh embedded PostgreSQL server: an item bank of --items calibrated items
 (mirt_item_params) and --users users with --attempts answers each in the last 25 days (written
 straight into attempt_fact, the table the service reads). Starts `dreamseed serve` in its own
-process, then for each concurrency level times --requests calls of
+process (with R_IRT_INTERNAL_TOKEN set: every update carries the bearer token), then for each
+concurrency level times --requests calls of
   - baseline: `GET /healthz` (HTTP, routing, one `SELECT 1` on the database), and
   - `POST /api/seedtest/analysis/irt/update-theta` for random users (read 1,000 answers, EAP on
-    81 points, one write, commit),
-from client threads with keep-alive connections. Prints p50/p99 and the ratio to the baseline.
-Goal: p99 < 20 ms for a user with 1,000 attempts.
+    81 points, one write),
+from one low-overhead client process (``bench.http_load``: coroutines over raw keep-alive
+sockets). Prints p50/p99, the ratio to the baseline, throughput, the CPU split per call (server
+process tree / PostgreSQL / client) and checks that every successful update left one θ history
+row (none lost). With --before-src, a second server runs that source tree (e.g. a `git archive`
+of an earlier commit) with uvloop and httptools hidden, so uvicorn falls back to asyncio and h11
+as it did before they were installed; its cells are interleaved with the current code's.
+Goals: ≥ 500 updates/s with p99 < 20 ms at 8 clients, p99 < 10 ms at 1 client.
 """
 
 from __future__ import annotations
@@ -23,19 +30,28 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import numpy as np
+import orjson
 from bench._support import machine, markdown_table, scratch_database
+from bench.http_load import Connection, CpuMeter, CpuSplit, postmaster_pid, run_clients
 from sqlalchemy import Engine, text
 
 from dreamseed.storage.frames import copy_rows
 
 PATH = "/api/seedtest/analysis/irt/update-theta"
+TOKEN = "bench-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# How the baseline server hides uvloop and httptools (uvicorn's "auto" then picks asyncio and h11).
+_WITHOUT_FAST_STACK = (
+    "import sys; sys.modules['uvloop'] = None; sys.modules['httptools'] = None; "
+    "from dreamseed.cli.main import main; sys.argv[0] = 'dreamseed'; main()"
+)
 
 
 def populate(engine: Engine, users: int, attempts: int, items: int, seed: int = 3) -> None:
@@ -87,69 +103,94 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(database_url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(
+    database_url: str, port: int, workers: int = 1, source: str | None = None, token: str | None = TOKEN
+) -> subprocess.Popen[bytes]:
+    """`dreamseed serve` on ``port`` (``source``: run that source tree, without uvloop/httptools)."""
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-    command = [
-        sys.executable,
-        "-m",
-        "dreamseed.cli.main",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    command += ["--log-level", "warning"]
+    if token:
+        env["R_IRT_INTERNAL_TOKEN"] = token
+    arguments = ["serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    if source is None:
+        command = [sys.executable, "-m", "dreamseed.cli.main", *arguments]
+    else:
+        env["PYTHONPATH"] = source
+        command = [sys.executable, "-c", _WITHOUT_FAST_STACK, *arguments]
     process = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
                 return process
         except httpx.TransportError:
+            if process.poll() is not None:
+                break
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("dreamseed serve did not start")
 
 
-def latencies(base: str, concurrency: int, requests: int, call: str, users: int) -> tuple[np.ndarray, float]:
-    """Per-request seconds of ``requests`` calls from ``concurrency`` threads, and the wall time."""
-    results: list[float] = []
-    lock = threading.Lock()
-    per_thread = requests // concurrency
-
-    def worker(index: int) -> None:
-        rng = np.random.default_rng(index)
-        own: list[float] = []
-        with httpx.Client(base_url=base, timeout=30) as client:
-            for _ in range(per_thread):
-                started = time.perf_counter()
-                if call == "healthz":
-                    answer = client.get("/healthz")
-                else:
-                    answer = client.post(PATH, json={"user_id": f"user{rng.integers(users)}"})
-                own.append(time.perf_counter() - started)
-                if answer.status_code != 200 or answer.json().get("status", "ok") != "ok":
-                    raise RuntimeError(f"unexpected answer: {answer.status_code} {answer.text}")
-        with lock:
-            results.extend(own)
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return np.array(results), time.perf_counter() - started
-
-
-def server_seconds(base: str, route: str) -> tuple[float, float]:
+def server_seconds(base: str, route: str, headers: dict[str, str] | None = None) -> tuple[float, float]:
     """(sum, count) of the server's own request-duration histogram for a route (one worker's view)."""
-    text_ = httpx.get(base + "/metrics").text
+    text_ = httpx.get(base + "/metrics", headers=headers or AUTH).text
     labels = rf'\{{method="(?:GET|POST)",route="{re.escape(route)}"\}}'
     total = re.search(rf"dreamseed_http_request_duration_seconds_sum{labels} (\S+)", text_)
     count = re.search(rf"dreamseed_http_request_duration_seconds_count{labels} (\S+)", text_)
     return (float(total.group(1)), float(count.group(1))) if total and count else (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One timed stretch: per-call seconds, wall seconds, CPU split and the successful calls."""
+
+    seconds: np.ndarray
+    wall: float
+    cpu: CpuSplit
+    ok: int
+
+    @property
+    def rate(self) -> float:
+        return len(self.seconds) / self.wall
+
+    def ms(self) -> str:
+        p50, p99 = np.percentile(self.seconds * 1000, [50, 99])
+        return f"{p50:.1f} / {p99:.1f}"
+
+
+def timed_calls(port: int, meter: CpuMeter, concurrency: int, requests: int, call: str, users: int) -> Cell:
+    """``requests`` calls of ``call`` ("healthz" or "update") from ``concurrency`` clients."""
+    per_client = requests // concurrency
+    results: list[float] = []
+    ok = 0
+
+    async def script(connection: Connection, index: int) -> None:
+        nonlocal ok
+        rng = np.random.default_rng([index, requests, concurrency])
+        if call == "healthz":
+            bodies = [connection.request_bytes("GET", "/healthz")] * per_client
+        else:
+            bodies = [
+                connection.request_bytes("POST", PATH, orjson.dumps({"user_id": f"user{u}"}))
+                for u in rng.integers(users, size=per_client)
+            ]
+        own = []
+        for request in bodies:
+            started = time.perf_counter()
+            status, body = await connection.send(request)
+            own.append(time.perf_counter() - started)
+            if status != 200 or orjson.loads(body).get("status", "ok") != "ok":
+                raise RuntimeError(f"unexpected answer: {status} {body[:300]!r}")
+            ok += 1
+        results.extend(own)
+
+    before = meter.snapshot()
+    wall = run_clients("127.0.0.1", port, concurrency, script, AUTH)
+    return Cell(np.array(results), wall, meter.since(before), ok)
+
+
+def history_rows(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM mirt_ability_history")).scalar_one())
 
 
 def main() -> None:
@@ -159,62 +200,75 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--attempts", type=int, default=1000)
     parser.add_argument("--items", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
-    parser.add_argument("--workers", type=int, default=1, help="`dreamseed serve --workers`")
+    parser.add_argument("--requests", type=int, default=2000, help="calls per cell")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="`dreamseed serve --workers`")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat every cell this many times")
+    parser.add_argument(
+        "--before-src", help="also serve this source tree (uvloop/httptools hidden) as the baseline"
+    )
     args = parser.parse_args()
-    rows = []
+    configs = ([("before", args.before_src, 1)] if args.before_src else []) + [
+        ("now", None, workers) for workers in args.workers
+    ]
+    rows, lost = [], []
     with scratch_database() as engine:
         populate(engine, args.users, args.attempts, args.items)
-        port = free_port()
-        server = start_server(engine.url.render_as_string(hide_password=False), port, args.workers)
-        base = f"http://127.0.0.1:{port}"
+        with engine.connect() as connection:
+            backend = int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        postmaster = postmaster_pid(backend)
+        url = engine.url.render_as_string(hide_password=False)
+        servers = []
         try:
-            latencies(base, 4, 200, "update", args.users)  # warm-up: connections, item bank, caches
-            for concurrency in args.concurrency:
-                figures = {}
-                for call, route in (("healthz", "/healthz"), ("update", PATH)):
-                    before = server_seconds(base, route)
-                    seconds, wall = latencies(base, concurrency, args.requests, call, args.users)
-                    after = server_seconds(base, route)
-                    inside = (after[0] - before[0]) / max(after[1] - before[1], 1)
-                    figures[call] = (
-                        np.percentile(seconds, 50),
-                        np.percentile(seconds, 99),
-                        len(seconds) / wall,
-                        inside,
-                    )
-                (h50, h99, hrate, _), (u50, u99, urate, u_inside) = figures["healthz"], figures["update"]
-                rows.append(
-                    [
-                        str(concurrency),
-                        f"{h50 * 1000:.1f} / {h99 * 1000:.1f}",
-                        f"{u50 * 1000:.1f} / {u99 * 1000:.1f}",
-                        f"{u50 / h50:.2f} / {u99 / h99:.2f}",
-                        f"{hrate:,.0f} / {urate:,.0f}",
-                        f"{u_inside * 1000:.1f}" if args.workers == 1 else "n/a (per-worker metrics)",
-                    ]
-                )
+            for label, source, workers in configs:
+                port = free_port()
+                servers.append((label, workers, port, start_server(url, port, workers, source)))
+            for _, _, port, process in servers:  # warm-up: connections, item bank, caches
+                timed_calls(port, CpuMeter(process.pid, postmaster), 8, 400, "update", args.users)
+            for round_ in range(1, args.rounds + 1):
+                for concurrency in args.concurrency:
+                    for label, workers, port, process in servers:
+                        meter, base = CpuMeter(process.pid, postmaster), f"http://127.0.0.1:{port}"
+                        health = timed_calls(port, meter, concurrency, args.requests, "healthz", args.users)
+                        inside_before = server_seconds(base, PATH)
+                        rows_before = history_rows(engine)
+                        update = timed_calls(port, meter, concurrency, args.requests, "update", args.users)
+                        lost.append(update.ok - (history_rows(engine) - rows_before))
+                        inside_after = server_seconds(base, PATH)
+                        inside = (inside_after[0] - inside_before[0]) / max(
+                            inside_after[1] - inside_before[1], 1
+                        )
+                        h99, u99 = np.percentile(health.seconds, 99), np.percentile(update.seconds, 99)
+                        rows.append([
+                            f"{label}, {workers} worker{'s' if workers > 1 else ''}", str(round_), str(concurrency),
+                            health.ms(), f"**{update.ms()}**", f"{u99 / h99:.2f}",
+                            f"{health.rate:,.0f} / **{update.rate:,.0f}**",
+                            f"{inside * 1000:.1f}" if workers == 1 else "n/a",
+                            update.cpu.cell(len(update.seconds)),
+                        ])  # fmt: skip
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for _, _, _, process in servers:
+                process.terminate()
+                process.wait(timeout=30)
     print(
         f"{args.users} users × {args.attempts} answers (last 25 days), {args.items} calibrated items, "
-        f"{args.requests} requests per cell; server: `dreamseed serve --workers {args.workers}`; machine: {machine()}"
+        f"{args.requests} requests per cell, bearer token on; client: bench.http_load (one process); "
+        f"machine: {machine()}, load average {os.getloadavg()[0]:.1f}"
     )
     print(
         markdown_table(
             [
-                "concurrent clients",
-                "GET /healthz p50 / p99 (ms)",
-                "update-theta p50 / p99 (ms)",
-                "update ÷ healthz (p50 / p99)",
-                "requests/s (healthz / update)",
-                "update: mean time inside the server (ms)",
+                "server", "round", "concurrent clients", "GET /healthz p50 / p99 (ms)",
+                "update-theta p50 / p99 (ms)", "update ÷ healthz (p99)", "requests/s (healthz / update)",
+                "update: mean inside the server (ms)",
+                "update CPU per call, ms: server / PostgreSQL / client (other load)",
             ],
             rows,
         )
-    )
+    )  # fmt: skip
+    print(f"θ history rows missing against successful updates, per cell: {lost} (must all be 0)")
+    if any(lost):
+        raise SystemExit("updates were lost")
 
 
 if __name__ == "__main__":

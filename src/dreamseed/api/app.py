@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from dreamseed import __version__
 from dreamseed.api.deps import ServiceState
 from dreamseed.api.docs_pages import OAUTH2_REDIRECT, STATIC_PREFIX, add_docs_pages
+from dreamseed.api.fast_paths import FastPaths
 from dreamseed.api.item_bank import ItemBankCache
 from dreamseed.api.metrics import ServiceMetrics
 from dreamseed.api.middleware import GuardPolicy, RequestGuard, RequestMetrics
@@ -32,11 +33,13 @@ from dreamseed.api.schemas import CalibrateRequest, ScoreRequest, UpdateThetaReq
 from dreamseed.console import CONSOLE_PREFIX, add_console
 from dreamseed.settings import Settings
 from dreamseed.storage import irt_service
+from dreamseed.storage.database import AsyncPool
 
 DESCRIPTION = """IRT calibration and scoring compatible with the original R Plumber service, the
 online θ update at session end, ingestion of exam results, health and Prometheus metrics. When R_IRT_INTERNAL_TOKEN is set,
 every endpoint except /healthz, /health and these docs needs `Authorization: Bearer <token>`
 (checked before the body is read). Bodies larger than the endpoint's limit get 413."""
+FAST_POOL_SIZE = 4  # async connections per process for the update-theta fast path
 PUBLIC_PATHS = frozenset({"/healthz", "/health", "/openapi.json", "/docs", OAUTH2_REDIRECT, "/redoc"})
 
 
@@ -74,10 +77,12 @@ def create_app(
         collector = _job_status_collector(database)
         service_metrics.registry.register(collector)
         banks = ItemBankCache(item_bank_check_secs, default_version=settings.mirt_version)
-        app.state.service = ServiceState(settings, database, banks, service_metrics, owned)
+        pool = AsyncPool.for_engine(database, FAST_POOL_SIZE)
+        app.state.service = ServiceState(settings, database, banks, service_metrics, owned, pool)
         try:
             yield
         finally:
+            await pool.close()
             service_metrics.registry.unregister(collector)
             if owned:
                 database.dispose()
@@ -90,6 +95,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.add_middleware(FastPaths)  # innermost of the three: after the token and size checks
     app.add_middleware(RequestGuard, policy=guard_policy(settings))
     app.add_middleware(RequestMetrics, metrics=service_metrics)  # outermost: counts 401 and 413 too
     for router in (health.router, irt.router, analysis.router, ingest.router, metrics.router):

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from dreamseed.api.item_bank import ItemBankCache
 from dreamseed.api.metrics import ServiceMetrics
 from dreamseed.settings import Settings
+from dreamseed.storage.database import AsyncPool
 
 
 @dataclass
@@ -23,6 +24,7 @@ class ServiceState:
     item_banks: ItemBankCache
     metrics: ServiceMetrics
     owns_engine: bool = False
+    fast_pool: AsyncPool | None = None  # the event loop's connections (dreamseed.api.fast_paths)
 
     @property
     def token(self) -> str | None:

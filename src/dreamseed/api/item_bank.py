@@ -106,6 +106,14 @@ class ItemBankCache:
             self._banks[key] = (bank, self._clock())
             return bank
 
+    def fresh(self, version: str, model: str | None = None) -> ItemBank | None:
+        """The cached bank when it was checked less than ``check_interval`` seconds ago (no query:
+        for callers without a connection at hand), else None (then call ``get``)."""
+        cached = self._banks.get((version, model))
+        if cached is not None and self._clock() - cached[1] < self.check_interval:
+            return cached[0]
+        return None
+
     def loaded(self) -> list[ItemBank]:
         """The banks held now (for metrics)."""
         return [bank for bank, _ in self._banks.values()]

@@ -171,6 +171,19 @@ class AbilityEstimate:
     n_unknown_items: int
 
 
+def _integer_lookup(item_ids: npt.NDArray[Any]) -> tuple[int, npt.NDArray[np.intp]] | None:
+    """(smallest id, row of id - smallest id or -1) when the bank's ids are integers spanning at
+    most 2^22 values (a 32 MB table at most); None otherwise (the dict is used)."""
+    if item_ids.size == 0 or item_ids.dtype.kind not in "iu":
+        return None
+    first, last = int(item_ids.min()), int(item_ids.max())
+    if last - first >= 1 << 22:
+        return None
+    table = np.full(last - first + 1, -1, dtype=np.intp)
+    table[item_ids.astype(np.int64) - first] = np.arange(item_ids.size, dtype=np.intp)
+    return first, table
+
+
 class OnlineScorer:
     """Scores one user at a time against a fixed item bank, in well under a millisecond.
 
@@ -191,16 +204,17 @@ class OnlineScorer:
         self._log_p, self._log_q = table[: len(items)], table[len(items) :]
         self._a, self._d, self._c = items.a, items.d, items.c
         self._position = {item: k for k, item in enumerate(items.item_id.tolist())}
+        self._lookup = _integer_lookup(items.item_id)
 
     def score(self, item_ids: Any, correct: Any) -> AbilityEstimate:
         """θ and SE from one user's answers (``correct`` 0/1 or bool, aligned with ``item_ids``)."""
-        ids = np.asarray(item_ids).reshape(-1).tolist()
+        given = np.asarray(item_ids).reshape(-1)
         outcome = np.asarray(correct).reshape(-1)
-        if len(ids) != outcome.size:
+        if given.size != outcome.size:
             raise ValueError("item_ids and correct must have the same length")
-        if outcome.size and not np.all(np.isin(outcome, (0, 1))):
+        if outcome.dtype != np.bool_ and outcome.size and not np.all(np.isin(outcome, (0, 1))):
             raise ValueError("correct must be 0 or 1 (or true/false)")
-        position = np.fromiter((self._position.get(i, -1) for i in ids), dtype=np.intp, count=len(ids))
+        position = self._positions(given)
         known = position >= 0
         position, outcome = position[known], outcome[known].astype(bool)
         n, unknown = int(position.size), int((~known).sum())
@@ -211,6 +225,19 @@ class OnlineScorer:
             theta, se = _eap(loglik[None, :], self.grid)
             return AbilityEstimate(float(theta[0]), float(se[0]), n, unknown)
         return self._modal(loglik, position, outcome, unknown)
+
+    def _positions(self, given: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+        """Row of each item id in the bank (-1: not in it): one array gather for integer ids of an
+        integer bank (no Python object per answer), else a dict lookup per id."""
+        if self._lookup is not None and given.dtype.kind in "iu":
+            first, table = self._lookup
+            offset = given.astype(np.int64) - first
+            inside = (offset >= 0) & (offset < table.size)
+            position = np.full(given.size, -1, dtype=np.intp)
+            position[inside] = table[offset[inside]]
+            return position
+        ids = given.tolist()
+        return np.fromiter((self._position.get(i, -1) for i in ids), dtype=np.intp, count=len(ids))
 
     def _modal(
         self, loglik: FloatArray, position: npt.NDArray[np.intp], outcome: npt.NDArray[np.bool_], unknown: int

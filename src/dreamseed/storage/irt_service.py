@@ -1,12 +1,21 @@
 """SQL of the HTTP service: the item bank, one user's recent answers, the online θ write, health and
-the job status gauges. Every call is one statement on an index (or on a small table)."""
+the job status gauges. Every call is one statement on an index (or on a small table).
+
+The online θ update's hot path has async twins on a plain psycopg connection
+(``read_recent_answers_packed``, ``record_online_theta_async``): the same statements, prepared on
+the connection, the answers packed into two bytea values (8-byte big-endian ids, 1-byte
+booleans) that become numpy arrays without a Python object per answer.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import psycopg
 from sqlalchemy import Connection, text
 
 from dreamseed.storage.frames import read_frame
@@ -140,24 +149,8 @@ def record_online_theta(
     corrupt them, and θ is recomputed from the attempts at the next session or calibration. That
     halves the call's latency.
     """
-    connection.execute(
-        text(
-            """
-            WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting),
-            history AS (
-                INSERT INTO mirt_ability_history (user_id, run_id, theta, se, model, version, source, fitted_at)
-                VALUES (:user_id, :run_id, :theta, :se, :model, :version, 'online', :fitted_at)
-                ON CONFLICT (user_id, run_id) DO UPDATE SET theta = EXCLUDED.theta, se = EXCLUDED.se,
-                    model = EXCLUDED.model, version = EXCLUDED.version, source = EXCLUDED.source,
-                    fitted_at = EXCLUDED.fitted_at
-            )
-            INSERT INTO mirt_ability (user_id, version, theta, se, model, run_id, fitted_at)
-            SELECT :user_id, :version, :theta, :se, :model, :run_id, :fitted_at FROM async_commit
-            ON CONFLICT (user_id, version) DO UPDATE SET theta = EXCLUDED.theta, se = EXCLUDED.se,
-                model = EXCLUDED.model, run_id = EXCLUDED.run_id, fitted_at = EXCLUDED.fitted_at
-            WHERE mirt_ability.fitted_at <= EXCLUDED.fitted_at
-            """
-        ),
+    connection.exec_driver_sql(
+        RECORD_ONLINE_THETA,
         {
             "user_id": user_id,
             "run_id": run_id,
@@ -168,6 +161,52 @@ def record_online_theta(
             "fitted_at": fitted_at,
         },
     )
+
+
+RECORD_ONLINE_THETA = """
+    WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting),
+    history AS (
+        INSERT INTO mirt_ability_history (user_id, run_id, theta, se, model, version, source, fitted_at)
+        VALUES (%(user_id)s, %(run_id)s, %(theta)s, %(se)s, %(model)s, %(version)s, 'online', %(fitted_at)s)
+        ON CONFLICT (user_id, run_id) DO UPDATE SET theta = EXCLUDED.theta, se = EXCLUDED.se,
+            model = EXCLUDED.model, version = EXCLUDED.version, source = EXCLUDED.source,
+            fitted_at = EXCLUDED.fitted_at
+    )
+    INSERT INTO mirt_ability (user_id, version, theta, se, model, run_id, fitted_at)
+    SELECT %(user_id)s, %(version)s, %(theta)s, %(se)s, %(model)s, %(run_id)s, %(fitted_at)s FROM async_commit
+    ON CONFLICT (user_id, version) DO UPDATE SET theta = EXCLUDED.theta, se = EXCLUDED.se,
+        model = EXCLUDED.model, run_id = EXCLUDED.run_id, fitted_at = EXCLUDED.fitted_at
+    WHERE mirt_ability.fitted_at <= EXCLUDED.fitted_at
+"""
+RECENT_ANSWERS_PACKED = """
+    SELECT string_agg(int8send(item_id), ''), string_agg(boolsend(correct), '') FROM (
+        SELECT item_id, correct FROM attempt_fact
+        WHERE user_id = %(user_id)s AND completed_at >= %(since)s
+        ORDER BY completed_at DESC LIMIT %(limit)s
+    ) recent
+"""
+
+
+async def read_recent_answers_packed(
+    connection: psycopg.AsyncConnection[Any], user_id: str, since: datetime, limit: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """As ``read_recent_answers``: item ids (int64, shape (n,)) and correctness (bool, shape (n,)) of
+    the user's most recent ``limit`` answers at or after ``since``; one prepared statement."""
+    cursor = await connection.execute(
+        RECENT_ANSWERS_PACKED, {"user_id": user_id, "since": since, "limit": limit}, prepare=True
+    )
+    row = await cursor.fetchone()
+    items, correct = (b"", b"") if row is None else (row[0] or b"", row[1] or b"")
+    return (
+        np.frombuffer(items, dtype=">i8").astype(np.int64),
+        np.frombuffer(correct, dtype=np.uint8).astype(np.bool_),
+    )
+
+
+async def record_online_theta_async(connection: psycopg.AsyncConnection[Any], **values: Any) -> None:
+    """``record_online_theta`` on an autocommit psycopg connection (one prepared statement, one
+    round trip); ``values`` as its keyword arguments."""
+    await connection.execute(RECORD_ONLINE_THETA, values, prepare=True)
 
 
 def ping(connection: Connection) -> None:
