@@ -7,19 +7,18 @@ exist, so ids cannot be probed. Lists filter on the viewer's orgs in SQL.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import HTTPException
 from sqlalchemy import Connection, RowMapping
 
+from dreamseed.console.exposure import with_exposure
 from dreamseed.console.users import Viewer
-from dreamseed.storage import cat_store
 from dreamseed.storage import console as store
 from dreamseed.storage.console_refresh import KPI_NAMES, METRIC_RANGES
 
 PER_PAGE = 50
-EXPOSURE_DAYS = 28  # the item bank's exposure rates: adaptive sessions served in the last 28 days
 CSV_MAX_ROWS = 100_000
 STUDENT_FIELDS = (
     "user_id", "org_id", "week_start", "last_seen_at", "days_since_last", "sessions_28d", "theta", "theta_se",
@@ -193,20 +192,6 @@ def items(
         "flags": list(store.ITEM_FLAGS),
         "exposure": with_exposure(connection, shown),
     }
-
-
-def with_exposure(connection: Connection, items: list[dict[str, Any]]) -> dict[str, int]:
-    """Add each item's exposure (``exposure_rate``: share of the adaptive sessions of the last
-    EXPOSURE_DAYS days that served it, None when there were none; ``exposure_sessions``) in place;
-    returns the window (days) and its number of sessions."""
-    until = datetime.now(UTC)
-    since = until - timedelta(days=EXPOSURE_DAYS)
-    sessions, frame = cat_store.read_exposure(connection, since, until, None, [i["item_id"] for i in items])
-    served = dict(zip(frame["item_id"], frame["served"].tolist(), strict=True))
-    for item in items:
-        item["exposure_sessions"] = int(served.get(item["item_id"], 0))
-        item["exposure_rate"] = item["exposure_sessions"] / sessions if sessions else None
-    return {"days": EXPOSURE_DAYS, "sessions": sessions}
 
 
 def item(connection: Connection, item_id: str) -> dict[str, Any]:

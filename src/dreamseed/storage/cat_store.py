@@ -131,7 +131,8 @@ def read_recently_answered(
 
 def record_served(connection: Connection, event: dict[str, Any]) -> bool:
     """Insert the row of an item served; False when this session already has the item (a
-    concurrent request served it). ``event`` holds the columns user_id … prior_mean of cat_events."""
+    concurrent request served it). ``event`` holds the columns user_id … version of cat_events, and
+    start and prior_mean (default "prior" and 0)."""
     inserted = connection.execute(
         text(
             """
@@ -147,7 +148,7 @@ def record_served(connection: Connection, event: dict[str, Any]) -> bool:
             RETURNING id
             """
         ),
-        event,
+        {"start": "prior", "prior_mean": 0.0, **event},
     ).first()
     return inserted is not None
 
@@ -204,23 +205,24 @@ def read_exposure(
     frame = read_frame(
         connection,
         """
-        WITH events AS (
+        WITH events AS MATERIALIZED (
             SELECT user_id, session_id, item_id, rejected FROM cat_events
             WHERE served_at >= :since AND served_at < :until
                   AND (CAST(:version AS text) IS NULL OR version = :version)
+        ), sessions AS (
+            SELECT count(*) AS n FROM (SELECT DISTINCT user_id, session_id FROM events) s
         ), examined AS (
             SELECT item_id, true AS served FROM events
             UNION ALL
-            SELECT r.item_id, false FROM events e CROSS JOIN LATERAL unnest(e.rejected) AS r(item_id)
-        ), sessions AS (
-            SELECT count(*) AS n FROM (SELECT DISTINCT user_id, session_id FROM events) s
+            SELECT unnest(rejected), false FROM events WHERE cardinality(rejected) > 0
         )
-        SELECT x.item_id, count(*) FILTER (WHERE x.served) AS served, count(*) AS examined, s.n AS sessions
-        FROM examined x CROSS JOIN sessions s
+        SELECT x.item_id, count(*) FILTER (WHERE x.served) AS served, count(*) AS examined,
+               (SELECT n FROM sessions) AS sessions
+        FROM examined x
         WHERE CAST(:items AS text[]) IS NULL OR x.item_id = ANY(CAST(:items AS text[]))
-        GROUP BY x.item_id, s.n
+        GROUP BY x.item_id
         UNION ALL
-        SELECT NULL, 0, 0, s.n FROM sessions s
+        SELECT NULL, 0, 0, n FROM sessions
         ORDER BY 1 NULLS FIRST
         """,
         {
