@@ -181,6 +181,12 @@ class Settings(BaseSettings):
         validation_alias=_env("MIRT_VERSION"),
         description="Version label written with item parameters and abilities.",
     )
+    mirt_dif_group: Literal["org_id"] | None = Field(
+        None,
+        validation_alias=_env("MIRT_DIF_GROUP"),
+        description="mirt-calibrate: test every item for DIF between these user groups (org_id: each "
+        "user's latest exam_results.org_id) and flag them on the item bank (params.dif, console flag dif).",
+    )
     irt_update_question_meta: bool = Field(
         False,
         validation_alias=_env("IRT_UPDATE_QUESTION_META"),
@@ -473,7 +479,13 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator(
-        "mirt_topic_id", "r_irt_base_url", "s3_bucket", "s3_endpoint_url", "pushgateway_url", mode="before"
+        "mirt_topic_id",
+        "mirt_dif_group",
+        "r_irt_base_url",
+        "s3_bucket",
+        "s3_endpoint_url",
+        "pushgateway_url",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:

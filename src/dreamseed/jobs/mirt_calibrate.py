@@ -38,6 +38,7 @@ from dreamseed.irt import ItemParameters, Responses, marginal_loglik
 from dreamseed.irt.fit_report import CalibrationFigures
 from dreamseed.irt.json_values import finite_json
 from dreamseed.remote.irt_client import IrtServiceClient, RetryPolicy, calibration_request, parse_calibration
+from dreamseed.runtime.calibration_dif import flag_dif
 from dreamseed.runtime.calibration_steps import (
     FREEZE_MAX_SE_B,
     ITEM_PRIORS,
@@ -209,6 +210,10 @@ def calibration_record(
         items = item_rows(fitted, plan, responses, settings.mirt_model, statuses)
         report = calibration_report(fitted, plan, responses, statuses)
         metrics = fit_metrics(fitted, report, responses, statuses)
+    if settings.mirt_dif_group:
+        with phases.time("dif"):
+            user_ids = pd.factorize(observations["user_id"], sort=True)[1]  # as responses_of codes them
+            items, metrics["dif"] = flag_dif(context, responses, np.asarray(user_ids), items)
     abilities = pd.DataFrame(
         {
             "user_id": fitted.abilities.user_id.astype(str),

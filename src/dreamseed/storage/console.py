@@ -34,7 +34,7 @@ ITEM_SORTS = {
     "drift": "abs(delta_b)",
     "misfit": "greatest(abs(COALESCE(infit, 1) - 1), abs(COALESCE(outfit, 1) - 1))",
 }
-ITEM_FLAGS = ("low_discrimination", "extreme_difficulty", "misfit", "drift", "anchor_moved")
+ITEM_FLAGS = ("low_discrimination", "extreme_difficulty", "misfit", "drift", "anchor_moved", "dif")
 
 
 @dataclass(frozen=True)

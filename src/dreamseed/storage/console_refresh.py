@@ -207,7 +207,8 @@ SELECT item_id, topic_id, model, a, b, c, {_param("se_a", "j")}, {_param("se_b",
            CASE WHEN n >= 20 AND (infit NOT BETWEEN 0.7 AND 1.3 OR outfit NOT BETWEEN 0.7 AND 1.3)
                 THEN 'misfit' END,
            CASE WHEN abs(delta_b) > 0.3 THEN 'drift' END,
-           CASE WHEN anchor AND abs(delta_b) > 1e-6 THEN 'anchor_moved' END
+           CASE WHEN anchor AND abs(delta_b) > 1e-6 THEN 'anchor_moved' END,
+           CASE WHEN params->'dif'->>'flagged' = 'true' THEN 'dif' END
        ], NULL),
        run_id, fitted_at
 FROM joined j

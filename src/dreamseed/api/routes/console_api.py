@@ -88,7 +88,7 @@ async def items(
     topic: str | None = None,
     flag: Annotated[
         str | None,
-        Query(pattern="^(low_discrimination|extreme_difficulty|misfit|drift|anchor_moved|anchor)$"),
+        Query(pattern="^(low_discrimination|extreme_difficulty|misfit|drift|anchor_moved|dif|anchor)$"),
     ] = None,
     sort: Annotated[str, Query(pattern="^(item|a|b|c|answers|infit|outfit|drift|misfit)$")] = "misfit",
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
