@@ -1,15 +1,17 @@
-"""Weekly report rendering throughput: HTML, PDF and both, one process vs a process pool, same run.
+"""Weekly report rendering throughput: the current PDF path against the previous one, same run.
 
-    python -m bench.reports [--students 1000] [--workers 2] [--lang ko|en]
+    python -m bench.reports [--students 1000] [--workers 2] [--lang ko|en] [--rounds 5]
 
 Builds --students synthetic reports (`sample_report_data`, 8-week θ history, 600-item bank,
-3–5 topics), then times in this process (one core, warmed-up `ReportRenderer`): HTML only, PDF
-only, and both from one view; then both formats on a `multiprocessing` pool of --workers
-processes (one renderer per worker, created in the initializer and warmed up before timing;
-workers return sizes, as the job's workers store their own files). Prints reports/s and the
-ratio of the pool to the single-process baseline, by wall clock and by CPU time (reports per
-CPU-second of the process(es) doing the work, i.e. what the cores give with nothing else running;
-the two agree on an idle machine, the CPU figure is the stable one on a shared one).
+3–5 topics) and times, in this process (one core, warmed-up renderers): HTML only, PDF only and
+HTML + PDF, each PDF row for the baseline and the current path. The baseline is the path before
+issue 22 item 4: the template as it was (bench/reports_baseline.typ), the data through typst's
+``sys_inputs`` and the charts as SVG with their text; the current path is `ReportRenderer`. The
+two are timed in alternating blocks of the same reports (--rounds blocks each), so load on a
+shared machine falls on both. Then both formats on a spawn pool of --workers processes, baseline
+and current, one after the other (workers return sizes, as the job's workers store their own
+files). Prints reports/s by wall clock and by CPU time (reports per CPU-second of the processes
+doing the work; the CPU figure is the stable one on a shared machine) and the ratios.
 
 Then (unless --no-job) the generate-weekly-report job end to end for the same number of students
 on a scratch database (bench/_support.py; BENCH_DATABASE_URL to use another server): a week of
@@ -22,6 +24,8 @@ report_artifacts upsert. The bulk reads and the ReportData building are also tim
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import multiprocessing
 import os
 import tempfile
@@ -31,27 +35,59 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import typst
 from bench._support import machine, markdown_table, scratch_database, timed
 from sqlalchemy import Engine, text
 
 from dreamseed.jobs.generate_weekly_report import read_frames
-from dreamseed.reports import ReportData, ReportRenderer, sample_report_data
+from dreamseed.reports import RenderedReport, ReportData, ReportRenderer, sample_report_data
+from dreamseed.reports.html import html_from_view
 from dreamseed.reports.inputs import report_data_by_user
+from dreamseed.reports.pdf import bundled_font_dirs
 from dreamseed.reports.sample import sample_item_bank
+from dreamseed.reports.view import report_view
 from dreamseed.runtime.registry import load_job
 from dreamseed.runtime.runner import EXIT_OK, execute
 from dreamseed.settings import Settings
 from dreamseed.storage.reports import ReportPopulation
 
-GOAL_REPORTS_PER_SECOND = 50.0
+GOAL_REPORTS_PER_SECOND = 100.0
 JOB_WEEK = date(2026, 11, 16)
+BASELINE_TEMPLATE = Path(__file__).with_name("reports_baseline.typ")
+
+
+class BaselineRenderer(ReportRenderer):
+    """The PDF path before issue 22 item 4: the previous template, data through ``sys_inputs``,
+    charts as SVG with their text; its own compiler (fonts loaded once, as before)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.template = BASELINE_TEMPLATE.read_bytes()
+        self.compiler = typst.Compiler(font_paths=list(bundled_font_dirs()))
+
+    def baseline_pdf(self, data: ReportData) -> bytes:
+        view = report_view(data)
+        setup = self.pdf_renderer.setup()
+        document = dataclasses.asdict(view)
+        document["labels"] = dict(view.labels)
+        document["fonts"] = setup.fonts.families()
+        inputs = {"data": json.dumps(document, ensure_ascii=False)}
+        pdf = self.compiler.compile(input=self.template, format="pdf", sys_inputs=inputs)
+        assert isinstance(pdf, bytes)
+        return pdf
+
+    def render(self, data: ReportData, html: bool = True, pdf: bool = True) -> RenderedReport:
+        """Both formats the baseline way (the HTML path is unchanged)."""
+        return RenderedReport(html_from_view(report_view(data)), self.baseline_pdf(data))
+
+
 _worker_renderer: ReportRenderer | None = None
 
 
-def start_worker() -> None:
+def start_worker(baseline: bool) -> None:
     """Pool initializer: one renderer per worker process, fonts and template loaded now."""
     global _worker_renderer
-    _worker_renderer = ReportRenderer()
+    _worker_renderer = BaselineRenderer() if baseline else ReportRenderer()
     _worker_renderer.warm_up()
 
 
@@ -73,22 +109,33 @@ class Rate:
     cpu: float
 
 
-def rate(function: Callable[[ReportData], object], reports: Sequence[ReportData]) -> Rate:
-    """Reports per second of ``function`` over ``reports`` in this process."""
-    started, cpu = time.perf_counter(), time.process_time()
-    for data in reports:
-        function(data)
-    return Rate(len(reports) / (time.perf_counter() - started), len(reports) / (time.process_time() - cpu))
+def alternating_rates(
+    functions: dict[str, Callable[[ReportData], object]], reports: Sequence[ReportData], rounds: int
+) -> dict[str, Rate]:
+    """Reports per second of each function over ``reports`` in this process, the reports cut into
+    ``rounds`` blocks and every function timed on a block before the next block."""
+    wall = dict.fromkeys(functions, 0.0)
+    cpu = dict.fromkeys(functions, 0.0)
+    size = max(1, len(reports) // rounds)
+    for start in range(0, len(reports), size):
+        block = reports[start : start + size]
+        for name, function in functions.items():
+            started, cpu_started = time.perf_counter(), time.process_time()
+            for data in block:
+                function(data)
+            wall[name] += time.perf_counter() - started
+            cpu[name] += time.process_time() - cpu_started
+    return {name: Rate(len(reports) / wall[name], len(reports) / cpu[name]) for name in functions}
 
 
-def pool_rate(reports: Sequence[ReportData], workers: int) -> tuple[Rate, float, int]:
+def pool_rate(reports: Sequence[ReportData], workers: int, baseline: bool) -> tuple[Rate, float, int]:
     """(steady rate, reports/s including pool start-up, total bytes) for both formats.
 
     The CPU rate is ``workers`` cores' worth: workers / mean CPU seconds per report.
     """
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=start_worker) as pool:
+    with context.Pool(workers, initializer=start_worker, initargs=(baseline,)) as pool:
         pool.map(render_both_sizes, reports[:workers], chunksize=1)  # every worker is up
         warm = time.perf_counter()
         results = pool.map(render_both_sizes, reports, chunksize=max(1, len(reports) // (workers * 20)))
@@ -98,6 +145,10 @@ def pool_rate(reports: Sequence[ReportData], workers: int) -> tuple[Rate, float,
     return steady, len(reports) / (finished - started), sum(size for size, _ in results)
 
 
+def ratio(new: Rate, old: Rate) -> str:
+    return f"{new.wall / old.wall:.2f}× / {new.cpu / old.cpu:.2f}×"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -105,38 +156,68 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--lang", choices=["ko", "en"], default="ko")
+    parser.add_argument("--rounds", type=int, default=5, help="Alternating blocks per single-process row.")
     parser.add_argument("--no-job", dest="job", action="store_false", help="Skip the end-to-end job timing.")
     args = parser.parse_args()
 
     reports = [sample_report_data(f"student-{i:06d}", seed=i, lang=args.lang) for i in range(args.students)]
     renderer = ReportRenderer()
+    baseline = BaselineRenderer()
     fonts = renderer.warm_up()
     renderer.render(reports[0])
-    html_only = rate(renderer.render_html, reports)
-    pdf_only = rate(renderer.render_pdf, reports)
-    both_single = rate(renderer.render, reports)
-    both_pool, with_startup, total_bytes = pool_rate(reports, args.workers)
+    baseline.render(reports[0])
+    single = alternating_rates(
+        {
+            "html": renderer.render_html,
+            "pdf baseline": baseline.baseline_pdf,
+            "pdf": renderer.render_pdf,
+            "both baseline": baseline.render,
+            "both": renderer.render,
+        },
+        reports,
+        args.rounds,
+    )
+    pool_base, base_startup, base_bytes = pool_rate(reports, args.workers, baseline=True)
+    pool_new, new_startup, new_bytes = pool_rate(reports, args.workers, baseline=False)
 
     print(f"machine: {machine()}; {args.students} students, lang={args.lang}, fonts={fonts}")
-    base = both_single
+    base = single["both baseline"]
+
+    def row(formats: str, path: str, processes: str, rate: Rate, versus: str = "") -> list[str]:
+        return [formats, path, processes, f"{rate.wall:.1f}", f"{rate.cpu:.1f}", versus]
+
     rows = [
-        ["HTML only", "1 process", f"{html_only.wall:.0f}", f"{html_only.cpu:.0f}", ""],
-        ["PDF only", "1 process", f"{pdf_only.wall:.1f}", f"{pdf_only.cpu:.1f}", ""],
-        ["HTML + PDF", "1 process (baseline)", f"{base.wall:.1f}", f"{base.cpu:.1f}", "1.00× / 1.00×"],
+        row("HTML only", "(unchanged)", "1 process", single["html"]),
+        row("PDF only", "baseline", "1 process", single["pdf baseline"]),
+        row("PDF only", "current", "1 process", single["pdf"], ratio(single["pdf"], single["pdf baseline"])),
+        row("HTML + PDF", "baseline", "1 process", base, "1.00× / 1.00×"),
+        row("HTML + PDF", "current", "1 process", single["both"], ratio(single["both"], base)),
+        row("HTML + PDF", "baseline", f"pool of {args.workers}", pool_base, ratio(pool_base, base)),
+        row("HTML + PDF", "current", f"pool of {args.workers}", pool_new, ratio(pool_new, base)),
         [
             "HTML + PDF",
-            f"pool of {args.workers}",
-            f"{both_pool.wall:.1f}",
-            f"{both_pool.cpu:.1f}",
-            f"{both_pool.wall / base.wall:.2f}× / {both_pool.cpu / base.cpu:.2f}×",
+            "baseline / current",
+            f"pool of {args.workers}, incl. start-up",
+            f"{base_startup:.1f} / {new_startup:.1f}",
+            "",
+            "",
         ],
-        ["HTML + PDF", f"pool of {args.workers}, incl. start-up", f"{with_startup:.1f}", "", ""],
     ]
-    headers = ["formats", "processes", "reports/s (wall)", "reports/s (CPU)", "vs baseline (wall / CPU)"]
+    headers = [
+        "formats",
+        "path",
+        "processes",
+        "reports/s (wall)",
+        "reports/s (CPU)",
+        "vs baseline (wall / CPU)",
+    ]
     print(markdown_table(headers, rows))
     print(f"load average after the render timings: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"average output: {total_bytes / args.students / 1024:.0f} KiB per student (HTML + PDF)")
-    for label, value in [("wall clock", both_pool.wall), ("CPU time", both_pool.cpu)]:
+    print(
+        f"average output: {new_bytes / args.students / 1024:.0f} KiB per student (HTML + PDF; "
+        f"baseline {base_bytes / args.students / 1024:.0f} KiB)"
+    )
+    for label, value in [("wall clock", pool_new.wall), ("CPU time", pool_new.cpu)]:
         verdict = "meets" if value >= GOAL_REPORTS_PER_SECOND else "misses"
         print(
             f"goal ≥ {GOAL_REPORTS_PER_SECOND:.0f} reports/s on {args.workers} workers by {label}: {verdict}"

@@ -173,13 +173,15 @@ class TypstSetup:
     compiler: typst.Compiler
     fonts: FontChoice
     directory: Path
+    main_file: Path
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def compile(self, data: str) -> bytes:
         """The PDF of the template for ``data`` (the JSON document of `view_json`)."""
         with self.lock:
             (self.directory / DATA_FILE).write_text(data, encoding="utf-8")
-            pdf = self.compiler.compile(format="pdf")
+            # the main file named every time: a compile given other input keeps it as main
+            pdf = self.compiler.compile(input=str(self.main_file), format="pdf")
         assert isinstance(pdf, bytes)
         return pdf
 
@@ -201,6 +203,7 @@ def typst_setup(font_dirs: tuple[str, ...], include_system_fonts: bool) -> Typst
         ),
         fonts=font_choice(font_dirs),
         directory=directory,
+        main_file=main_file,
     )
 
 
