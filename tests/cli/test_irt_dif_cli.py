@@ -37,8 +37,8 @@ def test_lr_drop_writes_a_csv_and_names_the_flagged_items(files: tuple[Path, Pat
     code, output = run(str(files[0]), "--groups", str(files[1]), "--group-column", "org_id",
                        "--out", str(tmp_path / "dif.csv"))  # fmt: skip
     assert code == 0, output
-    assert "2 flagged" in output
-    assert "Item_1: statistic 18.89" in output
+    assert "2 of 10 items flagged" in output
+    assert "Item_1: 18.89 (adjusted p" in output
     table = pd.read_csv(tmp_path / "dif.csv")
     assert table.item_id.tolist()[:2] == ["Item_1", "Item_2"]
     assert table.X2[0] == pytest.approx(18.88, rel=1e-3)  # mirt's scheme='drop' pin
@@ -50,9 +50,9 @@ def test_mh_and_wald_write_json(files: tuple[Path, Path], tmp_path: Path) -> Non
                        "--method", "mh", "--out", str(tmp_path / "mh.json"))  # fmt: skip
     assert code == 0, output
     written = json.loads((tmp_path / "mh.json").read_text())
-    assert written["summary"]["reference"] == "D1"
-    assert written["items"][0]["odds_ratio"] == pytest.approx(1.2587705, rel=1e-6)  # R mantelhaen.test
-    assert {row["ets_class"] for row in written["items"]} == {"A"}
+    assert written["dif"]["details"]["reference"] == "D1"
+    assert written["dif"]["items"][0]["odds_ratio"] == pytest.approx(1.2587705, rel=1e-6)  # R mantelhaen.test
+    assert {row["ets_class"] for row in written["dif"]["items"]} == {"A"}
     code, output = run(str(files[0]), "--groups", str(files[1]), "--group-column", "org_id",
                        "--method", "wald", "--out", str(tmp_path / "w.csv"))  # fmt: skip
     assert code == 0, output

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from dreamseed.irt import Responses
     from dreamseed.irt.dif_lr import Scheme
+    from dreamseed.irt.dif_report import DifResult, DifSection
     from dreamseed.irt.item_model import ModelName
 
 METHODS = ("lr", "mh", "wald")
@@ -85,14 +86,15 @@ def dif(
     labels = _user_groups(responses, groups_csv, group_column)
     began = time.perf_counter()
     try:
-        rows, summary = _run(
-            method, responses, labels, model, scheme, purify, anchors, reference, focal, alpha
-        )
+        result = _run(method, responses, labels, model, scheme, purify, anchors, reference, focal, alpha)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    summary |= {"method": method, "model": model, "alpha": alpha, "seconds": time.perf_counter() - began}
-    _write(out, rows, summary)
-    _echo_summary(rows, summary, out)
+    from dreamseed.irt.dif_report import dif_section
+
+    section = dif_section(result, grouping=group_column)
+    seconds = time.perf_counter() - began
+    _write(out, section, {"method": method, "model": model, "seconds": seconds})
+    _echo_summary(section, out)
 
 
 def _user_groups(responses: Responses, path: Path, column: str) -> npt.NDArray[Any]:
@@ -138,13 +140,12 @@ def _run(
     reference: str | None,
     focal: str | None,
     alpha: float,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per-item rows and a summary of the chosen method."""
+) -> DifResult:
+    """The chosen test's result."""
     if method == "mh":
         from dreamseed.irt.dif_mh import mantel_haenszel
 
-        mh = mantel_haenszel(responses, groups, reference=reference, focal=focal, alpha=alpha)
-        return mh.rows(), {"reference": mh.reference, "focal": mh.focal, "flagged": mh.flagged_items()}
+        return mantel_haenszel(responses, groups, reference=reference, focal=focal, alpha=alpha)
     if method == "wald":
         return _wald(responses, groups, model, reference, focal, alpha)
     from dreamseed.irt.dif_lr import lr_dif, purified_lr_dif
@@ -156,21 +157,9 @@ def _run(
             raise ValueError(f"--anchors names item(s) not in the responses: {', '.join(unknown[:5])}")
     name = cast("ModelName", model)
     if purify:
-        lr = purified_lr_dif(responses, groups, name, reference=reference, alpha=alpha)
-    else:
-        how = cast("Scheme", scheme)
-        lr = lr_dif(responses, groups, name, scheme=how, anchors=anchor_ids, reference=reference, alpha=alpha)
-    base = lr.baseline
-    return lr.rows(), {
-        "scheme": "purified" if purify else scheme,
-        "rounds": lr.rounds,
-        "anchors": list(lr.anchors),
-        "groups": base.groups.tolist(),
-        "means": base.means.tolist(),
-        "sds": base.sds.tolist(),
-        "baseline_loglik": base.loglik,
-        "flagged": lr.flagged_items(),
-    }
+        return purified_lr_dif(responses, groups, name, reference=reference, alpha=alpha)
+    how = cast("Scheme", scheme)
+    return lr_dif(responses, groups, name, scheme=how, anchors=anchor_ids, reference=reference, alpha=alpha)
 
 
 def _wald(
@@ -180,7 +169,8 @@ def _wald(
     reference: str | None,
     focal: str | None,
     alpha: float,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+) -> DifResult:
+    """Two separate calibrations with full covariance (mirt's grid) and their Wald tests."""
     from dreamseed.irt import calibrate, mirt_grid
     from dreamseed.irt.dif import wald_dif
     from dreamseed.irt.dif_mh import two_groups
@@ -190,41 +180,23 @@ def _wald(
         raise ValueError(
             "--method wald needs per-item slopes (2PL or 3PL); use --method lr for the 1PL/Rasch"
         )
-    ref, foc = two_groups(groups, reference, focal)
     fits = []
-    for label in (ref, foc):
+    for label in two_groups(groups, reference, focal):
         rows = np.flatnonzero(groups == label)
         part = ResponsesType(responses.user_ids[rows], responses.item_ids, responses.counts[rows])
-        fits.append(calibrate(part, model, quadrature=mirt_grid(), covariance="full"))  # type: ignore[arg-type]
+        fits.append(calibrate(part, cast("ModelName", model), quadrature=mirt_grid(), covariance="full"))
     parameters = ("a", "d", "logit_c") if model == "3PL" else ("a", "d")
-    result = wald_dif(fits[0], fits[1], parameters=parameters, alpha=alpha)
-    rows_out = [
-        {
-            "item_id": item,
-            "W": float(w),
-            "df": result.df,
-            "p": float(p),
-            "adj_p": float(q),
-            "flagged": bool(f),
-        }
-        for item, w, p, q, f in zip(
-            result.item_id.tolist(),
-            result.statistic,
-            result.p_value,
-            result.adjusted_p,
-            result.flagged,
-            strict=True,
-        )
-    ]
-    return rows_out, {"reference": ref, "focal": foc, "flagged": result.flagged_items()}
+    return wald_dif(fits[0], fits[1], parameters=parameters, alpha=alpha)
 
 
-def _write(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+def _write(out: Path, section: DifSection, summary: dict[str, Any]) -> None:
     from dreamseed.cli.irt_csv import write_csv
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    rows = section.rows
     if out.suffix.lower() == ".json":
-        out.write_text(json.dumps({"summary": summary, "items": rows}, indent=2, default=str) + "\n", "utf-8")
+        document = {"summary": summary, "dif": section.as_dict()}
+        out.write_text(json.dumps(document, indent=2, default=str) + "\n", "utf-8")
         return
     columns = (
         {key: np.array([row[key] for row in rows]) for key in rows[0]} if rows else {"item_id": np.array([])}
@@ -232,26 +204,6 @@ def _write(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> No
     write_csv(out, columns)
 
 
-def _echo_summary(rows: list[dict[str, Any]], summary: dict[str, Any], out: Path) -> None:
-    flagged = summary["flagged"]
-    method = {"lr": "likelihood ratio", "mh": "Mantel-Haenszel", "wald": "Wald"}[summary["method"]]
-    model = "" if summary["method"] == "mh" else f" ({summary['model']})"
-    click.echo(
-        f"DIF by {method}{model} on {len(rows)} items in {summary['seconds']:.1f} s: "
-        f"{len(flagged)} flagged at Benjamini-Hochberg adjusted p < {summary['alpha']}"
-    )
-    if "means" in summary:
-        shown = ", ".join(
-            f"{g}: mean {m:.3f}, sd {s:.3f}"
-            for g, m, s in zip(summary["groups"], summary["means"], summary["sds"], strict=True)
-        )
-        click.echo(f"  groups ({summary['scheme']}, {len(summary['anchors'])} anchors): {shown}")
-    by_item = {str(row["item_id"]): row for row in rows}
-    for item in flagged[:20]:
-        row = by_item[str(item)]
-        extra = f", MH D-DIF {row['mh_d_dif']:.2f} (ETS {row['ets_class']})" if "ets_class" in row else ""
-        statistic = row.get("X2", row.get("W"))
-        click.echo(f"  {item}: statistic {statistic:.2f}, adjusted p {row['adj_p']:.3g}{extra}")
-    if len(flagged) > 20:
-        click.echo(f"  ... and {len(flagged) - 20} more (see {out})")
+def _echo_summary(section: DifSection, out: Path) -> None:
+    click.echo(section.text())
     click.echo(f"Wrote {out}")

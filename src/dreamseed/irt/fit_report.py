@@ -93,6 +93,7 @@ class FitReport:
     mean_abs_delta_b: float | None
     linking: Mapping[str, Any] | None
     standard_errors: StandardErrorInfo | None
+    dif: Mapping[str, Any] | None = None  # dif_report.DifSection.as_dict(), when groups were tested
 
     @property
     def population(self) -> dict[str, float]:
@@ -134,13 +135,15 @@ def fit_report(
     drift_items: ItemParameters | None = None,
     linking: Mapping[str, Any] | None = None,
     covariance: ParameterCovariance | None = None,
+    dif: Mapping[str, Any] | None = None,
 ) -> FitReport:
     """The report of ``fitted``.
 
     Item fit is computed when ``fit_responses`` is given (with the run's abilities, or EAP scores
     when ``fit_abilities`` is False; ``model`` sets the S-X2 df, see ``item_fit``). Drift compares
     ``drift_items`` (default: all items) with ``drift_reference`` when that is given. ``linking``
-    is passed on as computed by the caller (its rule differs: applied, reported or refused).
+    is passed on as computed by the caller (its rule differs: applied, reported or refused), as is
+    ``dif`` (``dif_report.dif_section(result).as_dict()``).
     """
     fit = None
     if fit_responses is not None:
@@ -161,6 +164,7 @@ def fit_report(
         mean_abs_delta_b=mean_abs_delta_b,
         linking=linking,
         standard_errors=standard_error_info(covariance),
+        dif=dif,
     )
 
 
