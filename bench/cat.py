@@ -14,7 +14,8 @@ One seeded 3PL bank (``dreamseed.irt.simulate_items``: a ~ U(0.8, 2.0), b ~ N(0,
 - ``random``: a uniformly random unseen item, scored like ``dreamseed``.
 Reported: θ RMSE at 5, 10 and 20 items, max item exposure, and ratios against catsim and random
 measured in the same run. Latency: ``next_item`` in-process on a bank of --latency-items items
-for sessions with 0–19 answers, p50 and p99.
+for sessions with 0–19 answers, p50 and p99 (also started from a stored θ and with 200 items
+excluded; --latency-only prints just that table).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def main() -> None:
     bank = _bank(args.items, SEED)
     theta = np.random.default_rng([SEED, 1]).normal(size=args.students)
     policy = Policy(se_stop=None, max_items=args.length)
+    if args.latency_only:
+        print(f"{machine()}\n")
+        print(_latency_table(args.latency_items, args.calls))
+        return
     rmse, exposure, seconds = {}, {}, {}
     for name, run in _engines(bank, theta, policy).items():
         started = time.perf_counter()
@@ -135,6 +140,9 @@ def _latency_table(n_items: int, calls: int) -> str:
         "test + randomesque 5": Policy(se_stop=None, exposure="randomesque"),
     }
     policies["practice"] = Policy("practice", se_stop=None)
+    policies["test, started from a stored θ (+0.8)"] = Policy(se_stop=None, prior_mean=0.8)
+    excluded = frozenset(rng.choice(n_items, size=200, replace=False).tolist())
+    policies["test, 200 items excluded"] = Policy(se_stop=None, excluded=excluded)
     rows = []
     for name, policy in policies.items():
         timings = []
@@ -158,6 +166,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--length", type=int, default=20)
     parser.add_argument("--latency-items", type=int, default=5000)
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--latency-only", action="store_true", help="only the in-process latency table")
     return parser.parse_args()
 
 
