@@ -14,11 +14,11 @@ over it; system fonts serve only as fallbacks for glyphs the chosen font lacks.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import functools
 import importlib.resources
 import json
+import multiprocessing.util
 import os
 import shutil
 import tempfile
@@ -189,9 +189,14 @@ class TypstSetup:
 @functools.lru_cache(maxsize=4)
 def typst_setup(font_dirs: tuple[str, ...], include_system_fonts: bool) -> TypstSetup:
     """The process-wide `TypstSetup` for these font settings (fonts are scanned once per process;
-    the directory is removed when the process exits)."""
+    the directory is removed when the process exits, a pool's worker process included; one
+    killed with SIGKILL leaves it behind)."""
     directory = Path(tempfile.mkdtemp(prefix="dreamseed-typst-"))
-    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    # multiprocessing's exit function runs this in the main process (atexit) and in its children,
+    # which end with os._exit and so skip atexit
+    multiprocessing.util.Finalize(
+        None, shutil.rmtree, args=(directory,), kwargs={"ignore_errors": True}, exitpriority=10
+    )
     main_file = directory / PDF_TEMPLATE
     main_file.write_bytes(pdf_template_source())
     return TypstSetup(
