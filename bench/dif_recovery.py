@@ -70,8 +70,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--reps", type=int, default=50)
-    parser.add_argument("--items", type=int, default=20)
-    parser.add_argument("--n", type=int, default=1000, help="users per group")
+    parser.add_argument("--items", type=int, default=15)
+    parser.add_argument("--n", type=int, default=750, help="users per group")
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--methods", default="mh,lr,lr-purified")
     parser.add_argument("--seed", type=int, default=2026)

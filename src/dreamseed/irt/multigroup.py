@@ -470,7 +470,7 @@ def _maximise(
     a: FloatArray,
     d: FloatArray,
     gamma: FloatArray,
-    max_steps: int = 8,
+    max_steps: int = 3,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Fisher-scoring M-step of every item's unique parameters, then the 1PL's common slope."""
     s = problem.selector * problem.updated[None, None, :, None]
