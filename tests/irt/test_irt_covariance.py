@@ -125,3 +125,42 @@ def test_full_information_equals_numerical_hessian_on_sparse_data() -> None:
 
     numerical = np.linalg.inv(-_numerical_hessian(loglik, x))
     np.testing.assert_allclose(cal.covariance.standard_errors, np.sqrt(np.diag(numerical)), rtol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("model", "rtol", "median"),
+    [("2PL", 5e-3, 5e-4), ("3PL", 0.05, 2e-3), ("1PL", 1e-2, 5e-4), ("Rasch", 1e-2, 5e-4)],
+)
+def test_polynomial_cross_terms_agree_with_the_exact_sums(
+    model: Model, rtol: float, median: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The posterior-polynomial form (used above the exact form's budget) against the exact sums,
+    on sparse data with anchors (so the population mean and log SD are parameters too). The 3PL's
+    weakly identified items (1,500 users, SE of logit c up to 5) are the worst case."""
+    from dreamseed.irt import covariance, simulate_responses
+
+    sim = simulate_responses(1500, 30, 0.4, model, seed=3)
+    anchors = sim.items.take(np.arange(3))
+    exact = calibrate(sim.responses, model, fixed_items=anchors, covariance="full")
+    monkeypatch.setattr(covariance, "FULL_INFORMATION_BUDGET", 0.0)
+    fast = calibrate(sim.responses, model, fixed_items=anchors, covariance="full")
+    assert exact.covariance is not None
+    assert fast.covariance is not None
+    assert (exact.covariance.cross_terms, fast.covariance.cross_terms) == ("exact", "polynomial")
+    assert fast.covariance.names == exact.covariance.names
+    relative = fast.covariance.standard_errors / exact.covariance.standard_errors - 1
+    assert np.abs(relative).max() < rtol
+    assert np.median(np.abs(relative)) < median
+    assert fast.covariance.condition_number == pytest.approx(exact.covariance.condition_number, rel=3 * rtol)
+
+
+def test_auto_keeps_full_information_within_the_polynomial_budget() -> None:
+    from dreamseed.irt import covariance, simulate_responses
+
+    sim = simulate_responses(4000, 100, 0.25, "2PL", seed=4)
+    data = sim.responses
+    assert (
+        covariance.full_information_cost(data.pairs, data.n_users, 41, 2) > covariance.FULL_INFORMATION_BUDGET
+    )
+    assert covariance.auto_method(data, 41, 2) == "full"
+    assert covariance.polynomial_cost(100_000, 500, 2) > covariance.POLYNOMIAL_BUDGET

@@ -23,10 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from dreamseed.irt.covariance import (
-    FULL_INFORMATION_BUDGET,
     CovarianceProblem,
     ParameterCovariance,
-    full_information_cost,
+    auto_method,
     item_covariance_blocks,
     parameter_covariance,
 )
@@ -137,7 +136,7 @@ def calibrate(
     iteration. ``covariance`` picks the standard errors: ``"full"`` (the observed information of
     all parameters, ``Calibration.covariance``), ``"block-diagonal"`` (a faster approximation from
     each item's own block, no ``Calibration.covariance``) or ``"auto"`` (default: full while its
-    cost stays under ``covariance.FULL_INFORMATION_BUDGET``, else block-diagonal); the method used
+    cost stays under the budgets of ``covariance.auto_method``, else block-diagonal); the method used
     is in ``settings["standard_errors"]``.
     """
     if covariance not in ("auto", "full", "block-diagonal"):
@@ -171,12 +170,7 @@ def calibrate(
 def _covariance_method(requested: str, problem: _Problem) -> str:
     if requested != "auto":
         return requested
-    data = problem.data
-    n_points, k = problem.grid.points.size, problem.model.n_params
-    if n_points * k * k * data.counts.nnz / 2 > FULL_INFORMATION_BUDGET:
-        return "block-diagonal"  # a lower bound of the cost already over budget: no pairs needed
-    cost = full_information_cost(data.pairs, data.n_users, n_points, k)
-    return "full" if cost <= FULL_INFORMATION_BUDGET else "block-diagonal"
+    return auto_method(problem.data, problem.grid.points.size, problem.model.n_params)
 
 
 @dataclass(frozen=True, eq=False)

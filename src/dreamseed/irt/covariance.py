@@ -41,7 +41,8 @@ from dreamseed.irt.item_model import (
 )
 from dreamseed.irt.mstep import ItemArrays, common_slope_prior_terms, prior_terms
 from dreamseed.irt.parameters import Priors
-from dreamseed.irt.responses import ResponsePairs
+from dreamseed.irt.responses import ResponsePairs, Responses
+from dreamseed.irt.standard_errors import score_square
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -53,6 +54,38 @@ _PARAMETER_NAMES = ("a", "d", "logit_c")
 #: ``"auto"`` uses the full information up to this many Gram multiply-adds, Q·Σ_p (n_p K)² (about
 #: 2 s on one core); above it the block-diagonal approximation.
 FULL_INFORMATION_BUDGET = 2e8
+
+#: Degree of the posterior polynomials of the ``"polynomial"`` cross terms.
+POLYNOMIAL_DEGREE = 3
+#: Above this many parameters the inverse goes through Cholesky (see ``_inverse``).
+_DIRECT_EIGEN = 300
+#: Rows (users × degree) per dense Gram product.
+_GRAM_ROWS = 8192
+
+
+#: ``"auto"`` keeps the full information in the polynomial form up to this many Gram
+#: multiply-adds, N · R · (JK + 2)² (a few seconds); above it the block-diagonal approximation.
+POLYNOMIAL_BUDGET = 1e10
+
+
+def polynomial_cost(n_users: int, n_items: int, n_params: int) -> float:
+    """Multiply-adds of the polynomial form's dense Gram products: N · R · (J·K + 2)²."""
+    return float(n_users) * POLYNOMIAL_DEGREE * float(n_items * n_params + 2) ** 2
+
+
+def auto_method(data: Responses, n_points: int, n_params: int) -> str:
+    """``"full"`` when the exact or the polynomial form is within its budget, else ``"block-diagonal"``.
+
+    The exact cost is only computed (it needs ``data.pairs``) when its lower bound Q·K²·nnz/2 is
+    within budget.
+    """
+    k = n_params
+    bound = n_points * k * k * data.counts.nnz / 2
+    if bound <= FULL_INFORMATION_BUDGET and (
+        full_information_cost(data.pairs, data.n_users, n_points, k) <= FULL_INFORMATION_BUDGET
+    ):
+        return "full"
+    return "full" if polynomial_cost(data.n_users, data.n_items, k) <= POLYNOMIAL_BUDGET else "block-diagonal"
 
 
 def full_information_cost(pairs: ResponsePairs, n_users: int, n_points: int, n_params: int) -> float:
@@ -76,6 +109,7 @@ class ParameterCovariance:
     matrix: FloatArray
     condition_number: float
     method: str
+    cross_terms: str = "exact"
 
     @property
     def standard_errors(self) -> FloatArray:
@@ -89,6 +123,7 @@ class ParameterCovariance:
     def summary(self) -> dict[str, Any]:
         return {
             "method": self.method,
+            "cross_terms": self.cross_terms,
             "n_parameters": len(self.names),
             "condition_number": self.condition_number,
         }
@@ -121,11 +156,28 @@ class CovarianceProblem:
         return [k for k, on in enumerate((self.estimate_mean, self.estimate_sd)) if on]
 
 
-def parameter_covariance(problem: CovarianceProblem, method: str = "full") -> ParameterCovariance:
-    """Covariance of all estimated parameters by ``method`` ("full" or "block-diagonal")."""
+def parameter_covariance(
+    problem: CovarianceProblem, method: str = "full", cross: str = "auto"
+) -> ParameterCovariance:
+    """Covariance of all estimated parameters by ``method`` ("full" or "block-diagonal").
+
+    ``cross`` picks how the full form sums the cross-item score covariances: ``"exact"`` (sparse
+    Gram products over every grid point), ``"polynomial"`` (each user's posterior projected on
+    orthonormal polynomials of degree ``POLYNOMIAL_DEGREE``; dense products, see the module
+    docstring) or ``"auto"`` (exact while ``full_information_cost`` ≤ ``FULL_INFORMATION_BUDGET``).
+    """
     if method not in ("full", "block-diagonal"):
         raise ValueError(f"covariance method must be 'full' or 'block-diagonal', not {method!r}")
-    raw = raw_information(problem, full=method == "full")
+    if cross not in ("auto", "exact", "polynomial"):
+        raise ValueError(f"cross must be 'auto', 'exact' or 'polynomial', not {cross!r}")
+    if cross == "auto":
+        cost = full_information_cost(
+            problem.pairs, problem.counts.shape[0], problem.points.size, problem.model.n_params
+        )
+        cross = "exact" if cost <= FULL_INFORMATION_BUDGET else "polynomial"
+    if method == "block-diagonal":
+        cross = "exact"
+    raw = raw_information(problem, full=method == "full", cross=cross)
     mapping, names, estimates = _parameter_map(problem)
     information = np.asarray(mapping.T @ raw @ mapping)
     if problem.model.common_slope and problem.free.any():
@@ -133,11 +185,15 @@ def parameter_covariance(problem: CovarianceProblem, method: str = "full") -> Pa
             float(problem.items.a[problem.free][0]), problem.priors
         )[1]
     matrix, condition = _inverse(information)
-    return ParameterCovariance(tuple(names), estimates, matrix, condition, method)
+    return ParameterCovariance(tuple(names), estimates, matrix, condition, method, cross)
 
 
-def raw_information(problem: CovarianceProblem, full: bool = True) -> FloatArray:
-    """Observed information over the raw columns (J·K item columns, item-major, then μ, log σ)."""
+def raw_information(problem: CovarianceProblem, full: bool = True, cross: str = "exact") -> FloatArray:
+    """Observed information over the raw columns (J·K item columns, item-major, then μ, log σ).
+
+    ``cross="polynomial"`` sums the cross-item score covariances in the posterior-polynomial form
+    (the item and population diagonal blocks stay exact); only with ``full``.
+    """
     items, k = problem.items, problem.model.n_params
     j = items.a.size
     weights = _log_weights(problem.points, problem.mean, problem.sd)
@@ -157,7 +213,20 @@ def raw_information(problem: CovarianceProblem, full: bool = True) -> FloatArray
         problem.points, problem.mean, problem.sd, posterior
     )
     information[j * k :, j * k :] = population_complete
-    score_covariance = _score_covariance(problem.pairs, posterior, g1, g0, population_score, full)
+    if full and cross == "polynomial":
+        score_covariance, item_outer, population_outer = _polynomial_score_covariance(
+            problem.counts, posterior, problem.points, g1, g0, population_score, POLYNOMIAL_DEGREE
+        )
+        within = score_square(problem.counts, posterior, g1, g0) - item_outer
+        for item in range(j):
+            cells = slice(item * k, (item + 1) * k)
+            score_covariance[cells, cells] = within[item]
+        score_covariance[j * k :, j * k :] = (
+            np.einsum("q,qk,ql->kl", posterior.sum(axis=0), population_score, population_score)
+            - population_outer
+        )
+    else:
+        score_covariance = _score_covariance(problem.pairs, posterior, g1, g0, population_score, full)
     return np.asarray(information - score_covariance, dtype=np.float64)
 
 
@@ -232,6 +301,81 @@ def _score_covariance(
         )
         total += block
     return total
+
+
+def _polynomial_score_covariance(
+    counts: sp.csr_matrix,
+    posterior: FloatArray,
+    points: FloatArray,
+    g1: FloatArray,
+    g0: FloatArray,
+    population_score: FloatArray,
+    degree: int,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The posterior-polynomial score covariance and the exact expected-score outer products.
+
+    Returns Σ_p Σ_{r≥1} c_pr c_prᵀ over the raw columns (n_raw, n_raw), c_pr = Σ_q π_pq φ_pr(θ_q)
+    s_p(θ_q) with φ_p0 = 1, φ_p1 … φ_pR user p's posterior-orthonormal polynomials (R = ``degree``),
+    and the exact Σ_p E_p[s_pj] E_p[s_pj]ᵀ per item (J, K, K) and for the population (2, 2).
+
+    Per chunk of users: A = [g0 | g1 − g0 | h]ᵀ @ (π φ)ᵀ (dense float32, (2JK + 2, (R + 1)·chunk)),
+    masked by the users' answer counts, then one dense Gram product accumulated in float64.
+    """
+    n_users, n_points = posterior.shape
+    n_items, _, k = g1.shape
+    jk = n_items * k
+    # Columns k-major (k·J + j) so that every elementwise loop runs over users or items, never K.
+    wrong_table = g0.transpose(2, 0, 1).reshape(jk, n_points)
+    step_table = (g1 - g0).transpose(2, 0, 1).reshape(jk, n_points)
+    table = np.concatenate([wrong_table, step_table, population_score.T]).astype(np.float32)
+    gram = np.zeros((jk + 2, jk + 2))
+    outer = np.zeros((n_items, k, k))
+    population_outer = np.zeros((2, 2))
+    chunk = max(1, _GRAM_ROWS // degree)
+    counts32 = counts.astype(np.float32)
+    for lo in range(0, n_users, chunk):
+        hi = min(lo + chunk, n_users)
+        size = hi - lo
+        basis = _posterior_polynomials(posterior[lo:hi], points, degree)  # (c, R + 1, Q)
+        basis_t = np.ascontiguousarray(basis.transpose(2, 1, 0), dtype=np.float32).reshape(n_points, -1)
+        a = (table @ basis_t).reshape(-1, degree + 1, size)  # rows: 2JK + 2 columns; (r, user)
+        block = counts32[lo:hi].toarray().T  # (2J, c)
+        right, answered = block[:n_items], block[:n_items] + block[n_items:]
+        y = a[:jk].reshape(k, n_items, degree + 1, size) * answered[None, :, None, :]
+        y += a[jk : 2 * jk].reshape(k, n_items, degree + 1, size) * right[None, :, None, :]
+        mean_score = y[:, :, 0, :].astype(np.float64)  # E_p[s_pj], (K, J, c)
+        for kk in range(k):
+            for ll in range(kk, k):
+                value = np.einsum("jp,jp->j", mean_score[kk], mean_score[ll])
+                outer[:, kk, ll] += value
+                if ll != kk:
+                    outer[:, ll, kk] += value
+        population = a[2 * jk :].astype(np.float64)  # (2, R + 1, c)
+        population_outer += population[:, 0, :] @ population[:, 0, :].T
+        rows = np.concatenate([y[:, :, 1:, :].reshape(jk, -1), a[2 * jk :, 1:, :].reshape(2, -1)])
+        gram += (rows @ rows.T).astype(np.float64)
+    order = np.concatenate([(np.arange(k)[None, :] * n_items + np.arange(n_items)[:, None]).reshape(-1),
+                            [jk, jk + 1]])  # fmt: skip
+    total = gram[np.ix_(order, order)]
+    return total, outer, population_outer
+
+
+def _posterior_polynomials(posterior: FloatArray, points: FloatArray, degree: int) -> FloatArray:
+    """π_pq φ_pr(θ_q) for r = 0 … ``degree``, (chunk, R + 1, Q): φ_pr orthonormal under user p's posterior
+    π_p (weighted Gram–Schmidt of the standardised powers t, t², …, t = (θ − E θ)/SD θ)."""
+    mean = posterior @ points
+    centred = points[None, :] - mean[:, None]
+    sd = np.sqrt(np.maximum(np.einsum("pq,pq->p", posterior, centred * centred), 1e-300))
+    t = centred / sd[:, None]
+    basis = [np.ones_like(t)]
+    for power in range(1, degree + 1):
+        v = t**power
+        for phi in basis:
+            v = v - np.einsum("pq,pq->p", posterior, v * phi)[:, None] * phi
+        norm = np.sqrt(np.einsum("pq,pq->p", posterior, v * v))
+        v = np.where(norm[:, None] > 1e-8, v / np.maximum(norm, 1e-300)[:, None], 0.0)
+        basis.append(v)
+    return np.asarray(posterior[:, None, :] * np.stack(basis, axis=1), dtype=np.float64)
 
 
 def _chunk_bounds(cumulative: npt.NDArray[np.int64], budget: int) -> npt.NDArray[np.int64]:
@@ -327,13 +471,43 @@ def _parameter_map(problem: CovarianceProblem) -> tuple[sp.csr_matrix, list[str]
 
 
 def _inverse(information: FloatArray) -> tuple[FloatArray, float]:
-    """Inverse with eigenvalues floored (so results stay finite) and the condition number."""
+    """Inverse with eigenvalues floored (so results stay finite) and the condition number.
+
+    Above ``_DIRECT_EIGEN`` parameters a well-conditioned matrix is inverted through its Cholesky
+    factor and the condition number taken from the extreme eigenvalues by Lanczos (a full
+    eigendecomposition of a 1,000-parameter matrix costs several times as much).
+    """
     if information.size == 0:
         return information.copy(), 1.0
-    values, vectors = np.linalg.eigh(0.5 * (information + information.T))
+    sym = 0.5 * (information + information.T)
+    if sym.shape[0] > _DIRECT_EIGEN:
+        fast = _cholesky_inverse(sym)
+        if fast is not None:
+            return fast
+    values, vectors = np.linalg.eigh(sym)
     condition = float(values.max() / values.min()) if values.min() > 0 else float("inf")
     values = np.maximum(values, np.maximum(values.max(), 1.0) * 1e-10)
     return np.asarray((vectors / values) @ vectors.T, dtype=np.float64), condition
+
+
+def _cholesky_inverse(sym: FloatArray) -> tuple[FloatArray, float] | None:
+    """(inverse, condition number) of a positive definite ``sym``; None when it is not (or nearly not)."""
+    from scipy.linalg import lapack  # here: scipy.linalg costs ~0.3 s to import
+    from scipy.sparse.linalg import eigsh
+
+    factor, info = lapack.dpotrf(sym, lower=0)
+    if info != 0:
+        return None
+    inverse, info = lapack.dpotri(factor, lower=0)
+    if info != 0:
+        return None
+    inverse = np.triu(inverse) + np.triu(inverse, 1).T
+    largest = float(eigsh(sym, k=1, which="LA", return_eigenvectors=False, tol=1e-10)[0])
+    largest_inverse = float(eigsh(inverse, k=1, which="LA", return_eigenvectors=False, tol=1e-10)[0])
+    condition = largest * largest_inverse
+    if not np.isfinite(condition) or condition > 1e10 or largest_inverse <= 0:
+        return None
+    return np.asarray(inverse, dtype=np.float64), condition
 
 
 def item_covariance_blocks(problem: CovarianceProblem, covariance: ParameterCovariance) -> FloatArray:

@@ -97,21 +97,40 @@ def _observed_information(
     table = stacked_log_table(items.a, items.d, c, points)
     posterior = posterior_by_user(counts, table, log_weights)
     first = np.asarray(counts.T @ posterior)
-    squared = np.asarray(counts.multiply(counts).T @ posterior)
-    cross = np.asarray(counts[:, :j].multiply(counts[:, j:]).T @ posterior)
-    right, wrong, right2, wrong2 = first[:j], first[j:], squared[:j], squared[j:]
+    right, wrong = first[:j], first[j:]
     deriv = probability_derivatives(items.a, items.d, c, points, k, second=True)
     g1 = deriv.gradient / deriv.p[..., None]
     g0 = -deriv.gradient / (1.0 - deriv.p)[..., None]
     outer1 = g1[..., :, None] * g1[..., None, :]
     outer0 = g0[..., :, None] * g0[..., None, :]
-    mixed = g1[..., :, None] * g0[..., None, :]
-    hess_p = deriv.hessian
-    complete = np.einsum("jq,jqkl->jkl", -right / deriv.p + wrong / (1.0 - deriv.p), hess_p)
+    complete = np.einsum("jq,jqkl->jkl", -right / deriv.p + wrong / (1.0 - deriv.p), deriv.hessian)
     complete += np.einsum("jq,jqkl->jkl", right, outer1) + np.einsum("jq,jqkl->jkl", wrong, outer0)
-    score_square = np.einsum("jq,jqkl->jkl", right2, outer1) + np.einsum("jq,jqkl->jkl", wrong2, outer0)
-    score_square += np.einsum("jq,jqkl->jkl", cross, mixed + np.swapaxes(mixed, -1, -2))
-    return complete - score_square + _expected_score_outer(posterior, pairs, g1, g0, j)
+    return complete - within_item_score_covariance(counts, pairs, posterior, g1, g0)
+
+
+def within_item_score_covariance(
+    counts: sp.csr_matrix, pairs: ResponsePairs, posterior: FloatArray, g1: FloatArray, g0: FloatArray
+) -> FloatArray:
+    """Σ_p Cov_p(u_pj) of each item's complete-data score over the users' posteriors, (J, K, K).
+
+    ``g1``/``g0`` (J, Q, K) are ∂ log P/∂η and ∂ log(1 − P)/∂η on the grid, ``posterior`` (N, Q).
+    """
+    j = g1.shape[0]
+    return score_square(counts, posterior, g1, g0) - _expected_score_outer(posterior, pairs, g1, g0, j)
+
+
+def score_square(counts: sp.csr_matrix, posterior: FloatArray, g1: FloatArray, g0: FloatArray) -> FloatArray:
+    """Σ_p E_p[u_pj u_pjᵀ] of each item's complete-data score, (J, K, K) (sparse products)."""
+    j = g1.shape[0]
+    squared = np.asarray(counts.multiply(counts).T @ posterior)
+    cross = np.asarray(counts[:, :j].multiply(counts[:, j:]).T @ posterior)
+    outer1 = g1[..., :, None] * g1[..., None, :]
+    outer0 = g0[..., :, None] * g0[..., None, :]
+    mixed = g1[..., :, None] * g0[..., None, :]
+    square = np.einsum("jq,jqkl->jkl", squared[:j], outer1)
+    square += np.einsum("jq,jqkl->jkl", squared[j:], outer0)
+    square += np.einsum("jq,jqkl->jkl", cross, mixed + np.swapaxes(mixed, -1, -2))
+    return np.asarray(square, dtype=np.float64)
 
 
 def _expected_score_outer(
