@@ -72,3 +72,12 @@ def test_bad_parameters_and_scheme_are_refused(mirt_data: tuple[Responses, np.nd
         lr_dif(*mirt_data, "1PL", parameters=["a"])
     with pytest.raises(ValueError, match="scheme"):
         lr_dif(*mirt_data, "2PL", scheme="both")  # type: ignore[arg-type]
+
+
+def test_1pl_and_rasch_give_the_same_likelihood_ratios(mirt_data: tuple[Responses, np.ndarray]) -> None:
+    # the two are reparametrisations of each other (common slope with SD 1 vs slopes 1 with SD free)
+    one = lr_dif(*mirt_data, "1PL", items=["Item_1", "Item_3"])
+    rasch = lr_dif(*mirt_data, "Rasch", items=["Item_1", "Item_3"])
+    np.testing.assert_allclose(one.statistic, rasch.statistic, rtol=1e-3)
+    assert one.df.tolist() == [1, 1]
+    assert one.statistic[0] == pytest.approx(5.391, abs=2e-3)
