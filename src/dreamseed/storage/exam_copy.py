@@ -119,6 +119,7 @@ def _question_outcomes(applied: Applied) -> Iterator[tuple[Any, ...] | Quarantin
     for exam_result_id, row in applied:
         identifier = uuid.UUID(exam_result_id)
         exam_id = row.document.get("exam_id")
+        user_id, completed_at, session_id = row.user_id, row.updated_at, row.session_id
         for index, question in enumerate(row.document["result_json"]["questions"], start=1):
             values = attempt_or_problem(question)
             if isinstance(values, str):
@@ -127,17 +128,20 @@ def _question_outcomes(applied: Applied) -> Iterator[tuple[Any, ...] | Quarantin
                 yield Quarantined("question", rejected, f"{exam_result_id}|{index}", values)
                 continue
             key, item, correct, milliseconds, hints, topic = values
+            # The key is kept only when it is not item_id's plain digits: the digits (ASCII, no
+            # sign or space) spell item_id unless they have a leading zero.
+            plain = key[0] != "0" or len(key) == 1 if key.isascii() and key.isdigit() else key == str(item)
             yield (
                 identifier,
                 index,
-                None if key == str(item) else key,  # kept only when it is not the plain digits
-                row.user_id,
+                None if plain else key,
+                user_id,
                 item,
                 correct,
                 milliseconds,
                 hints,
-                row.updated_at,
-                row.session_id,
+                completed_at,
+                session_id,
                 topic,
                 exam_id,
             )

@@ -116,6 +116,8 @@ def write_quarantine(
 def refusal_reason(connection: Connection, error: Exception) -> str | None:
     """The database's (or the driver's) reason for refusing a batch, or None when `error` is not a
     refusal of the data (e.g. the connection was lost) and must propagate."""
+    if connection.invalidated:  # the connection was lost: the original error propagates
+        return None
     raw = connection.connection.dbapi_connection
     if isinstance(raw, psycopg.Connection) and (raw.closed or raw.broken):
         return None
