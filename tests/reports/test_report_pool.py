@@ -39,3 +39,27 @@ def test_fork_after_a_compile_raises_instead_of_hanging() -> None:
         [sys.executable, "-c", FORK_AFTER_COMPILE], capture_output=True, text=True, timeout=60, check=True
     )
     assert "clear error" in result.stdout
+
+
+FORK_AFTER_WARM_UP = textwrap.dedent(
+    """
+    import multiprocessing
+    from dreamseed.reports import ReportRenderer, sample_report_data
+
+    renderer = ReportRenderer()
+    renderer.warm_up()  # fonts and the compiler's directory loaded, nothing compiled yet
+    reports = [sample_report_data(f"fork-{i}", seed=i) for i in range(6)]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pdfs = pool.map(renderer.render_pdf, reports, chunksize=1)
+    same = pdfs == [renderer.render_pdf(data) for data in reports]
+    print("identical" if same else "different")
+    """
+)
+
+
+def test_processes_forked_after_warm_up_each_render_their_own_reports() -> None:
+    """A forked child gets its own compiler directory: two children never share a data file."""
+    result = subprocess.run(
+        [sys.executable, "-c", FORK_AFTER_WARM_UP], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "identical"

@@ -187,8 +187,9 @@ class TypstSetup:
 
 
 @functools.lru_cache(maxsize=4)
-def typst_setup(font_dirs: tuple[str, ...], include_system_fonts: bool) -> TypstSetup:
-    """The process-wide `TypstSetup` for these font settings (fonts are scanned once per process;
+def typst_setup(font_dirs: tuple[str, ...], include_system_fonts: bool, pid: int) -> TypstSetup:
+    """Process ``pid``'s `TypstSetup` for these font settings (fonts are scanned once per process;
+    a process forked after its parent loaded one gets its own, so two never share a data file;
     the directory is removed when the process exits, a pool's worker process included; one
     killed with SIGKILL leaves it behind)."""
     directory = Path(tempfile.mkdtemp(prefix="dreamseed-typst-"))
@@ -225,7 +226,7 @@ class PdfRenderer:
 
     def setup(self) -> TypstSetup:
         """The shared compiler, fonts and template for this renderer's font settings."""
-        return typst_setup(self.font_dirs, self.include_system_fonts)
+        return typst_setup(self.font_dirs, self.include_system_fonts, os.getpid())
 
     def fonts(self) -> FontChoice:
         """The font families this renderer found."""
