@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dreamseed.irt import Calibration, ItemParameters, IterationInfo, Responses
+    from dreamseed.irt.fit_statistics import FitStatistics
 
 RESPONSE_COLUMNS = ("user_id", "item_id", "correct")
 ITEM_COLUMNS = ("a", "b", "c", "se_a", "se_b", "se_c")
@@ -115,6 +116,13 @@ def irt() -> None:
     help="Standard errors: full observed information, each item's own block (faster), or full while "
     "its cost is small (auto).",
 )
+@click.option(
+    "--statistics/--no-statistics",
+    default=True,
+    show_default=True,
+    help="Model fit (M2, RMSEA, SRMSR, CFI/TLI where defined), infit/outfit, Zh, LD X2, Q3, "
+    "reliability and the EAP-sum table in fit.json, item_fit.csv and person_fit.csv.",
+)
 @click.option("--quiet", is_flag=True, help="No per-iteration progress lines.")
 def fit(
     responses_csv: Path,
@@ -128,6 +136,7 @@ def fit(
     quadpts: int,
     theta_lim: float,
     covariance: str,
+    statistics: bool,
     quiet: bool,
 ) -> None:
     """Calibrate MODEL on RESPONSES.csv by marginal maximum likelihood (EM).
@@ -135,7 +144,8 @@ def fit(
     Writes DIR/items.csv (item_id,a,b,c,se_a,se_b,se_c), DIR/abilities.csv (user_id,theta,se;
     EAP with posterior SD) and DIR/fit.json (log-likelihood, AIC, BIC, iterations, convergence,
     item fit, reliability, the standard-error method, and with --previous drift and linking
-    constants). The 3PL uses a Beta(5, 17) prior on c. The estimation grid has --quadpts points on
+    constants); with --statistics (default) also DIR/item_fit.csv and DIR/person_fit.csv (infit,
+    outfit, their t, Zh). The 3PL uses a Beta(5, 17) prior on c. The estimation grid has --quadpts points on
     the ability mean ± --theta-lim SDs.
     """
     from dreamseed.cli.irt_csv import write_csv
@@ -170,7 +180,12 @@ def fit(
     write_csv(
         out / "abilities.csv", {"user_id": abilities.user_id, "theta": abilities.theta, "se": abilities.se}
     )
-    report = _fit_report(cal, responses, _read_items(previous) if previous else None, elapsed)
+    report, section = _fit_report(
+        cal, responses, _read_items(previous) if previous else None, elapsed, statistics
+    )
+    if section is not None:
+        write_csv(out / "item_fit.csv", dict(section.item_table))
+        write_csv(out / "person_fit.csv", dict(section.person_table))
     report["cpu_seconds"] = round(cpu, 3)  # all threads: under load the wall time stretches, this less
     (out / "fit.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     state = "converged" if cal.converged else "did NOT converge"
@@ -180,7 +195,10 @@ def fit(
     )
     if cal.extreme_items:
         click.echo(f"  {len(cal.extreme_items)} item(s) answered all right or all wrong (see fit.json)")
-    click.echo(f"Wrote {out / 'items.csv'}, {out / 'abilities.csv'} and {out / 'fit.json'}")
+    for line in [] if section is None else section.summary_lines():
+        click.echo(line)
+    extra = "" if section is None else f", {out / 'item_fit.csv'}, {out / 'person_fit.csv'}"
+    click.echo(f"Wrote {out / 'items.csv'}, {out / 'abilities.csv'}{extra} and {out / 'fit.json'}")
 
 
 @irt.command()
@@ -371,9 +389,10 @@ def _abilities_frame(abilities: Any, with_count: bool) -> pd.DataFrame:
 
 
 def _fit_report(
-    cal: Calibration, responses: Responses, previous: ItemParameters | None, elapsed: float
-) -> dict[str, Any]:
-    """fit.json: the calibration's summary, the seconds it took and its FitReport."""
+    cal: Calibration, responses: Responses, previous: ItemParameters | None, elapsed: float, statistics: bool
+) -> tuple[dict[str, Any], FitStatistics | None]:
+    """fit.json: the calibration's summary, the seconds it took and its FitReport; and the report's
+    statistics section (None with --no-statistics)."""
     from dreamseed.irt.fit_report import CalibrationFigures, fit_report
 
     report = fit_report(
@@ -384,13 +403,16 @@ def _fit_report(
         drift_reference=previous,
         linking=None if previous is None else _linking_constants(previous, cal.items),
         covariance=cal.covariance,
+        statistics=statistics,
     )
     written = cal.summary() | {"seconds": round(elapsed, 3)}
     written["covariance"] = None if report.standard_errors is None else report.standard_errors.as_dict()
     written |= {"empirical_reliability": report.reliability, "item_fit": report.item_fit}
     if previous is not None:
         written |= {"drift": report.drift, "linking_constants": report.linking}
-    return written
+    if report.statistics is not None:
+        written["statistics"] = report.statistics.as_dict()
+    return written, report.statistics
 
 
 def _linking_constants(previous: ItemParameters, items: ItemParameters) -> dict[str, Any]:

@@ -256,6 +256,7 @@ def fit_metrics(
         "linking_constants": report.linking,
         "item_fit": report.item_fit,
         "reliability": report.reliability,
+        "statistics": None if report.statistics is None else report.statistics.as_dict(),
         "drift": dict(report.drift or {}) | {"mean_abs_delta_b": report.mean_abs_delta_b},
     }
 
