@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, text
 
+from dreamseed.api.cat_service import exposure_parameters
 from dreamseed.cli.main import cli
 
 NOW = datetime.now(UTC)
@@ -102,3 +104,15 @@ def test_an_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 1
     assert "cannot reach the database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_observed_k_file_is_what_the_service_reads(
+    cli_env: dict[str, str], engine: Engine, served: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "K.csv"
+    result = CliRunner().invoke(
+        cli, ["cat", "exposure", "--from-database", "--r-max", "0.3", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    k = exposure_parameters(out, np.array(["1", "2", "3", "4", "5"], dtype=object))
+    assert k.tolist() == pytest.approx([0.3, 0.6, 0.6, 1.0, 1.0])  # item 5 never examined: K = 1
