@@ -1,5 +1,5 @@
-"""A file of several chunks is read ahead in a thread while the previous chunk is written: every
-row lands once, a reading error still rolls the whole file back, and no reading thread is left."""
+"""A file of several chunks: every row lands once, a reading error or a lost connection while a
+later chunk is read or written rolls the whole file back (and leaves no thread behind)."""
 
 from __future__ import annotations
 

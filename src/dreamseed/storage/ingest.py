@@ -11,8 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import queue
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -68,7 +66,7 @@ def load_exam_results_in(
     summary = IngestSummary(source)
     connection.execute(text("SELECT set_config('dreamseed.bulk_loader', 'on', true)"))
     connection.execute(text("SET LOCAL work_mem = '256MB'"))
-    for chunk in _prefetched_chunks(records, chunk_size):
+    for chunk in _chunks(records, chunk_size):
         summary += _load_records(connection, chunk, source, batch_id)
     ordered = sorted(summary.rejected, key=lambda r: (r.line_no, r.reason))
     return IngestSummary(
@@ -124,64 +122,6 @@ def _chunks(records: Iterable[T], size: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-_DONE = object()
-
-
-class _Failed:
-    """What the reading thread raised, handed over to be raised again in the loading thread."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def _prefetched_chunks(records: Iterable[T], size: int) -> Iterator[list[T]]:
-    """`_chunks(records, size)`, with the next chunk read (and its lines checked) in a thread while
-    the caller writes the current one: parsing overlaps with the server's work instead of leaving
-    it idle. At most two chunks wait; an error raised by `records` is raised here, in order, and
-    a caller that stops early (an error while writing) stops the reading thread too.
-    """
-    if (
-        isinstance(records, list | tuple) and len(records) <= size
-    ):  # nothing to overlap (the API, a stream batch)
-        yield from _chunks(records, size)
-        return
-    handed: queue.Queue[list[T] | _Failed | object] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def put(item: list[T] | _Failed | object) -> bool:
-        while not stop.is_set():
-            try:
-                handed.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for chunk in _chunks(records, size):
-                if not put(chunk):
-                    return
-        except BaseException as error:  # handed over to the loading thread, which raises it
-            put(_Failed(error))
-            return
-        put(_DONE)
-
-    reader = threading.Thread(target=read, name="dreamseed-ingest-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = handed.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        reader.join()
 
 
 def _latest_per_session(rows: list[ExamResultRow]) -> dict[str, ExamResultRow]:
