@@ -75,6 +75,9 @@ def main() -> None:
     if args.worker:
         _worker(*args.worker)
         return
+    if args.check_float32:
+        _check_float32(args.sizes.split(","), args.models.split(","))
+        return
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
@@ -93,6 +96,11 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--models", default="2PL,3PL")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per fit")
+    parser.add_argument(
+        "--check-float32",
+        action="store_true",
+        help="compare the float32 E-step with a float64 one on --sizes × --models (no timing)",
+    )
     parser.add_argument(
         "--worker", nargs=4, metavar=("ENGINE", "MODEL", "DATA", "OUT"), help=argparse.SUPPRESS
     )
@@ -141,6 +149,29 @@ def _run_case(size: str, model: str, engines: list[str], tmp: Path, timeout: flo
             row["ratio"] = row["fit_s"] / same_objective
     _whole_ratios(rows)
     return rows
+
+
+def _check_float32(sizes: list[str], models: list[str]) -> None:
+    """Largest parameter and SE differences between the float32 E-step (the default from
+    ``FLOAT32_MIN_NNZ`` stored cells) and the same calibration with float64 products."""
+    from dreamseed.irt import calibrate, estep, simulate_responses
+
+    default = estep.FLOAT32_MIN_NNZ
+    for size in sizes:
+        for model in models:
+            sim = simulate_responses(*SIZES[size], model, seed=SEED)
+            fits = []
+            for threshold in (default, 1 << 62):
+                estep.FLOAT32_MIN_NNZ = threshold
+                fits.append(calibrate(sim.responses, _model_name(model)))
+            estep.FLOAT32_MIN_NNZ = default
+            single, double = (fit.items for fit in fits)
+            gaps = {
+                k: float(np.max(np.abs(getattr(single, k) - getattr(double, k))))
+                for k in ("a", "b", "c", "se_a", "se_b")
+            }
+            print(f"{size} {model}: float32 vs float64 E-step: " + ", ".join(f"max |Δ{k}| {v:.1e}" for k, v in gaps.items())
+                  + f"; iterations {fits[0].iterations} vs {fits[1].iterations}; log-likelihood {fits[0].loglik:,.3f} vs {fits[1].loglik:,.3f}")  # fmt: skip
 
 
 def _whole_ratios(rows: list[dict[str, Any]]) -> None:
