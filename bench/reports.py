@@ -140,6 +140,8 @@ def pool_rate(reports: Sequence[ReportData], workers: int, baseline: bool) -> tu
         warm = time.perf_counter()
         results = pool.map(render_both_sizes, reports, chunksize=max(1, len(reports) // (workers * 20)))
         finished = time.perf_counter()
+        pool.close()  # workers exit normally (and remove their compiler directories), not terminated
+        pool.join()
     cpu_per_report = sum(cpu for _, cpu in results) / len(results)
     steady = Rate(len(reports) / (finished - warm), workers / cpu_per_report)
     return steady, len(reports) / (finished - started), sum(size for size, _ in results)
