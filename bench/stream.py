@@ -1,7 +1,7 @@
 """Stream ingestion: sessions/s landed through NATS JetStream next to the file loader, in one run;
 publish → θ visible latency at a steady rate; time to drain a 10× burst.
 
-    python bench/stream.py [--sessions 20000] [--rate 200] [--seconds 15]
+    python bench/stream.py [--sessions 20000] [--rate 200] [--seconds 15] [--workers 2]
 
 On a fresh embedded PostgreSQL and a fresh `nats-server -js` (both from pip): (1) the file path,
 `load_exam_results` over the same JSON lines (parse, check, upsert, attempts, sessions) without θ;
@@ -9,7 +9,11 @@ On a fresh embedded PostgreSQL and a fresh `nats-server -js` (both from pip): (1
 are committed together with the online θ update of their users (events/s from the first fetch to
 the last commit); (3) --rate sessions/s published steadily for --seconds while the worker runs:
 latency from the stream's publish timestamp to the commit of the batch (θ visible), p50/p99;
-(4) a burst of 10 × --rate for 10 s: seconds until the consumer has no pending or unacked event.
+(4) a burst of 10 × --rate for 10 s: seconds until the consumer has no pending or unacked event;
+(5) the backlog again through 1 and then --workers `dreamseed stream consume` processes sharing the
+durable consumer (started and bound first, paused with SIGSTOP while the backlog is published,
+resumed with SIGCONT; until its last session is committed). Where
+the time of (2) goes: seconds per phase from ``dreamseed_stream_batch_seconds{phase}``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -30,8 +38,10 @@ from sqlalchemy import Engine, text
 from dreamseed.ingest.records import check_exam_result
 from dreamseed.settings import Settings
 from dreamseed.storage.ingest import load_exam_results
-from dreamseed.stream.landing import BatchLander, Landed
+from dreamseed.stream.landing import BatchLander, Checked, Landed
+from dreamseed.stream.metrics import StreamMetrics
 from dreamseed.stream.nats_source import NatsSource, StreamLayout, connect, ensure_stream
+from dreamseed.stream.phases import PHASES
 from dreamseed.stream.publisher import publish_events
 from dreamseed.stream.server import start_server
 from dreamseed.stream.source import Delivery
@@ -109,8 +119,8 @@ class TimedLander(BatchLander):
     committed = 0
     last_commit = 0.0
 
-    def land(self, deliveries: Sequence[Delivery]) -> Landed:
-        landed = super().land(deliveries)
+    def land(self, deliveries: Sequence[Delivery], checked: Checked | None = None) -> Landed:
+        landed = super().land(deliveries, checked)
         now = datetime.now(UTC)
         self.latencies.extend((now - d.published_at).total_seconds() for d in deliveries if d.published_at)
         self.committed += len(deliveries)
@@ -118,7 +128,19 @@ class TimedLander(BatchLander):
         return landed
 
 
-async def run_consumer(settings: Settings, lander: TimedLander, until: int, timeout_s: float) -> float:
+def limits_of(settings: Settings) -> BatchLimits:
+    return BatchLimits(
+        settings.stream_batch_size, settings.stream_batch_ms / 1000, settings.stream_batch_size_max
+    )
+
+
+async def run_consumer(
+    settings: Settings,
+    lander: TimedLander,
+    until: int,
+    timeout_s: float,
+    metrics: StreamMetrics | None = None,
+) -> float:
     """Consume until ``until`` events are committed; returns seconds from start to last commit."""
     source = await NatsSource.open(settings.nats_url, StreamLayout.of(settings))
     stop = asyncio.Event()
@@ -130,9 +152,7 @@ async def run_consumer(settings: Settings, lander: TimedLander, until: int, time
         stop.set()
 
     watcher = asyncio.create_task(watch())
-    await consume(
-        source, lander, BatchLimits(settings.stream_batch_size, settings.stream_batch_ms / 1000), stop
-    )
+    await consume(source, lander, limits_of(settings), stop, metrics)
     await watcher
     await source.close()
     return lander.last_commit - started
@@ -186,6 +206,70 @@ async def steady_and_burst(
     return lander.last_commit - publish_end, lander.last_commit - started
 
 
+def phase_rows(metrics: StreamMetrics, total_s: float) -> list[list[str]]:
+    """Seconds, share of ``total_s`` and ms per batch of each phase (the worker's own histogram)."""
+    value = metrics.registry.get_sample_value
+    batches = value("dreamseed_stream_batch_seconds_count", {"phase": "total"}) or 1.0
+    events = value("dreamseed_stream_batch_events_sum") or 0.0
+    rows = []
+    for phase in PHASES:
+        seconds = value("dreamseed_stream_batch_seconds_sum", {"phase": phase}) or 0.0
+        rows.append(
+            [phase, f"{seconds:.2f}", f"{100 * seconds / total_s:.0f}%", f"{1000 * seconds / batches:.1f}"]
+        )
+    rows.append([f"({batches:.0f} batches, {events / batches:.0f} events each)", "", "", ""])
+    return rows
+
+
+def worker_env(settings: Settings, url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "NATS_URL": settings.nats_url,
+        "STREAM_CONSUMER": settings.stream_consumer,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def through_processes(settings: Settings, engine: Engine, events: list[bytes], workers: int) -> float:
+    """``workers`` `dreamseed stream consume` processes on one durable consumer: seconds to land a
+    backlog (the workers started and bound first, paused while it is published, then resumed)."""
+    reset(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    command = [sys.executable, "-m", "dreamseed.cli.main", "stream", "consume"]
+    logs = [Path(tempfile.mkstemp(prefix="dsbench-worker-", suffix=".log")[1]) for _ in range(workers)]
+    processes = [
+        subprocess.Popen(
+            command, env=worker_env(settings, url), stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
+        for log in logs
+    ]
+    try:  # each prints "[INFO] consuming ..." once bound to the durable consumer
+        while not all("consuming" in log.read_text() for log in logs):
+            assert all(process.poll() is None for process in processes), [log.read_text() for log in logs]
+            time.sleep(0.05)
+        for process in processes:  # paused while the backlog is published, as in (2)
+            process.send_signal(signal.SIGSTOP)
+        asyncio.run(publish_backlog(settings, events))
+        started = time.perf_counter()
+        for process in processes:
+            process.send_signal(signal.SIGCONT)
+        while count_sessions(engine) < len(events):
+            time.sleep(0.02)
+        return time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        for log in logs:
+            log.unlink()
+
+
+def count_sessions(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM exam_results")).scalar_one())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -193,6 +277,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20_000)
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of (5); 0: skip (5)")
     args = parser.parse_args()
     events = session_lines(args.sessions, "s")
     store = Path(tempfile.mkdtemp(prefix="dsbench-nats-"))
@@ -211,7 +296,8 @@ def main() -> None:
             publish_s = asyncio.run(publish_backlog(settings, events))
             lander = TimedLander(engine, settings, "stream:bench")
             lander.latencies = []
-            stream_s = asyncio.run(run_consumer(settings, lander, len(events), 600))
+            metrics = StreamMetrics()
+            stream_s = asyncio.run(run_consumer(settings, lander, len(events), 600, metrics))
             with engine.connect() as connection:
                 landed = connection.execute(text("SELECT count(*) FROM exam_results")).scalar_one()
                 thetas = connection.execute(text("SELECT count(*) FROM mirt_ability_history")).scalar_one()
@@ -219,6 +305,10 @@ def main() -> None:
             lander.latencies = []
             drain_s, burst_s = asyncio.run(steady_and_burst(settings, lander, args.rate, args.seconds))
             latencies = np.array(lander.latencies) * 1000
+            processes: list[tuple[int, float]] = []
+            for n, workers in enumerate(sorted({1, args.workers}) if args.workers else []):
+                again = [e.replace(b'"session_id": "s', f'"session_id": "p{n}-'.encode()) for e in events]
+                processes.append((workers, through_processes(settings, engine, again, workers)))
     finally:
         broker.terminate()
         broker.wait()
@@ -241,6 +331,22 @@ def main() -> None:
             ],
         )
     )
+    print(markdown_table(["phase of (2)", "seconds", "share", "ms per batch"], phase_rows(metrics, stream_s)))
+    if processes:
+        print(
+            markdown_table(
+                ["backlog through worker processes", "seconds", "sessions/s", "÷ file"],
+                [
+                    [
+                        f"{workers} × dreamseed stream consume",
+                        f"{s:.2f}",
+                        f"{len(events) / s:,.0f}",
+                        f"{len(events) / s / file_rate:.2f}",
+                    ]
+                    for workers, s in processes
+                ],
+            )
+        )
     print(
         markdown_table(
             ["at a steady rate", "events", "p50 ms", "p99 ms", "max ms"],

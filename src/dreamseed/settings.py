@@ -373,6 +373,14 @@ class Settings(BaseSettings):
         validation_alias=_env("STREAM_BATCH_SIZE"),
         description="dreamseed stream consume: most events loaded (one transaction, then acked) per batch.",
     )
+    stream_batch_size_max: int = Field(
+        2_000,
+        ge=1,
+        le=20_000,
+        validation_alias=_env("STREAM_BATCH_SIZE_MAX"),
+        description="dreamseed stream consume: under a backlog (STREAM_BATCH_SIZE or more events pending) "
+        "batches grow up to this many events.",
+    )
     stream_batch_ms: int = Field(
         50,
         ge=0,

@@ -411,8 +411,10 @@ def test_stream_consumer_serves_metrics_on_its_setting_port_with_probes() -> Non
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
     # the worker serves metrics only when STREAM_METRICS_PORT is set, on that port
     assert ports == {"metrics": int(env_values(container)["STREAM_METRICS_PORT"])}
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-        assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    # readiness: connected to NATS and PostgreSQL (tests/stream/test_readiness.py serves these)
+    paths = {"livenessProbe": "/livez", "readinessProbe": "/readyz", "startupProbe": "/livez"}
+    for probe, path in paths.items():
+        assert container[probe]["httpGet"] == {"path": path, "port": "metrics"}
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/port"] == str(ports["metrics"])
     # SIGTERM finishes the batch in hand: leave it more than the default 30 s

@@ -67,12 +67,15 @@ class Broker:
 def stream_env(settings: Settings) -> dict[str, str]:
     """The environment of a CLI child process using ``settings``."""
     assert settings.database_url is not None
+    port = settings.stream_metrics_port
     return {
         **os.environ,
+        **({"STREAM_METRICS_PORT": str(port)} if port is not None else {}),
         "DATABASE_URL": settings.database_url.get_secret_value(),
         "DREAMSEED_HOME": str(settings.dreamseed_home),
         "NATS_URL": settings.nats_url,
         "STREAM_BATCH_SIZE": str(settings.stream_batch_size),
+        "STREAM_BATCH_SIZE_MAX": str(settings.stream_batch_size_max),
         "STREAM_BATCH_MS": str(settings.stream_batch_ms),
         "STREAM_ACK_WAIT_S": str(settings.stream_ack_wait_s),
         "STREAM_MAX_DELIVER": str(settings.stream_max_deliver),

@@ -52,7 +52,7 @@ def lag_of(settings: Settings) -> Lag:
 def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
     stream_settings: Settings, engine: Engine
 ) -> None:
-    settings = stream_settings.model_copy(update={"stream_batch_size": 400})
+    settings = stream_settings.model_copy(update={"stream_batch_size": 400, "stream_batch_size_max": 400})
     publish(settings, sessions(200, 20, questions=6))  # 4,000 sessions
     worker = consumer_process(settings)
     wait_for(lambda: count(engine, SESSIONS) > 0)
@@ -85,6 +85,10 @@ class CrashAfterCommit:
 
     async def close(self) -> None:
         await self.source.close()
+
+    @property
+    def connected(self) -> bool:
+        return self.source.connected
 
 
 def test_a_crash_between_commit_and_ack_lands_once(stream_settings: Settings, engine: Engine) -> None:

@@ -14,15 +14,16 @@ from pathlib import Path
 import click
 from nats.aio.client import Client
 from nats.js.api import StreamInfo
-from sqlalchemy import Engine
+from nats.js.errors import NotFoundError
+from sqlalchemy import Engine, text
 
 from dreamseed.cli.context import UserError, database, load_settings
 from dreamseed.settings import Settings
 from dreamseed.stream.landing import BatchLander
 from dreamseed.stream.metrics import StreamMetrics
-from dreamseed.stream.nats_source import NatsSource, StreamLayout, connect, ensure_stream
+from dreamseed.stream.nats_source import NatsSource, NatsUnreachable, StreamLayout, connect, ensure_stream
 from dreamseed.stream.publisher import Published, file_events, publish_events
-from dreamseed.stream.source import EventSource, Lag
+from dreamseed.stream.source import Lag
 from dreamseed.stream.worker import BatchLimits, Totals
 from dreamseed.stream.worker import consume as consume_events
 
@@ -30,6 +31,9 @@ _EPILOG = (
     "Every stream command finds the broker through NATS_URL (default nats://127.0.0.1:4222, where "
     "`dreamseed stream server` listens). See docs/STREAMING.md."
 )
+DATABASE_PROBE_S = 5.0
+log = logging.getLogger("dreamseed.stream")
+OPEN_TIMEOUT_S = 30.0
 
 
 @click.group(epilog=_EPILOG)
@@ -116,9 +120,10 @@ async def _publish(settings: Settings, path: Path) -> Published:
 def consume(exit_when_idle: float | None) -> None:
     """Consume the stream into the database until SIGTERM (the batch in hand is finished first).
 
-    Batches of up to STREAM_BATCH_SIZE events (or STREAM_BATCH_MS after the first) are loaded with
-    the file loader in one transaction together with the online θ update of their users, then acked.
-    Several workers may run at once: they share the durable consumer.
+    Batches of up to STREAM_BATCH_SIZE events (or STREAM_BATCH_MS after the first; up to
+    STREAM_BATCH_SIZE_MAX under a backlog) are loaded with the file loader in one transaction
+    together with the online θ update of their users, then acked. Several workers may run at once:
+    they share the durable consumer. With STREAM_METRICS_PORT: /metrics, /livez, /readyz.
     """
     settings = load_settings()
     logging.basicConfig(format="[%(levelname)s] %(message)s", level=settings.log_level)
@@ -138,28 +143,56 @@ async def _consume(settings: Settings, engine: Engine, exit_when_idle: float | N
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
     metrics = StreamMetrics()
+    metrics.mark_nats(source.connected)
+    metrics.mark_database(await asyncio.to_thread(_database_answers, engine))
+    health = None
     if settings.stream_metrics_port is not None:
-        from prometheus_client import start_http_server
+        from dreamseed.stream.health import serve_health
 
-        start_http_server(settings.stream_metrics_port, registry=metrics.registry)
+        health = serve_health(metrics, settings.stream_metrics_port)
     lander = BatchLander(engine, settings, f"stream:{settings.stream_name}")
-    limits = BatchLimits(settings.stream_batch_size, settings.stream_batch_ms / 1000)
-    watcher = asyncio.create_task(_watch(source, metrics, stop, exit_when_idle))
+    limits = BatchLimits(
+        settings.stream_batch_size, settings.stream_batch_ms / 1000, settings.stream_batch_size_max
+    )
+    watcher = asyncio.create_task(_watch(source, engine, metrics, stop, exit_when_idle))
     click.echo(f"[INFO] consuming {settings.stream_name}/{settings.stream_consumer} from {settings.nats_url}")
     try:
         return await consume_events(source, lander, limits, stop, metrics)
     finally:
         watcher.cancel()
         await source.close()
+        if health is not None:
+            health.shutdown()
+
+
+def _database_answers(engine: Engine) -> bool:
+    """PostgreSQL answers a ``SELECT 1`` (the readiness probe's second half)."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception as error:
+        log.warning("PostgreSQL does not answer (%s)", type(error).__name__)
+        return False
 
 
 async def _watch(
-    source: EventSource, metrics: StreamMetrics, stop: asyncio.Event, exit_when_idle: float | None
+    source: NatsSource,
+    engine: Engine,
+    metrics: StreamMetrics,
+    stop: asyncio.Event,
+    exit_when_idle: float | None,
 ) -> None:
-    """Every second: the lag gauges; with ``exit_when_idle``, stop once nothing is pending for that long."""
+    """Every second: NATS connected, the lag gauges; every DATABASE_PROBE_S: PostgreSQL answers;
+    with ``exit_when_idle``, stop once nothing is pending for that long."""
     idle_since = time.monotonic()
+    probed = time.monotonic()
     while not stop.is_set():
         await asyncio.sleep(1.0)
+        metrics.mark_nats(source.connected)
+        if time.monotonic() - probed >= DATABASE_PROBE_S:
+            probed = time.monotonic()
+            metrics.mark_database(await asyncio.to_thread(_database_answers, engine))
         try:
             lag = await source.lag()
         except Exception:
@@ -192,23 +225,41 @@ async def _status(settings: Settings) -> tuple[StreamInfo, Lag]:
     try:
         info = await source.client.jetstream().stream_info(layout.stream)
         return info, await source.lag()
+    except NotFoundError:
+        raise UserError(_missing(settings, layout)) from None
     finally:
         await source.close()
 
 
 async def _connected(settings: Settings) -> Client:
     try:
-        return await asyncio.wait_for(connect(settings.nats_url), 10)
-    except Exception as error:
-        raise UserError(
-            f"cannot reach NATS at {settings.nats_url} ({error}); start one: dreamseed stream server"
-        ) from None
+        return await connect(settings.nats_url)
+    except NatsUnreachable as error:
+        raise UserError(_unreachable(settings, error)) from None
 
 
 async def _opened(settings: Settings, layout: StreamLayout, create: bool = True) -> NatsSource:
     try:
-        return await asyncio.wait_for(NatsSource.open(settings.nats_url, layout, create=create), 10)
+        return await asyncio.wait_for(
+            NatsSource.open(settings.nats_url, layout, create=create), OPEN_TIMEOUT_S
+        )
+    except NatsUnreachable as error:
+        raise UserError(_unreachable(settings, error)) from None
+    except NotFoundError:
+        raise UserError(_missing(settings, layout)) from None
     except Exception as error:
+        reason = str(error).strip() or type(error).__name__
         raise UserError(
-            f"cannot open {layout.stream}/{layout.consumer} at {settings.nats_url}: {error}"
+            f"cannot open {layout.stream}/{layout.consumer} at {settings.nats_url}: {reason}"
         ) from None
+
+
+def _missing(settings: Settings, layout: StreamLayout) -> str:
+    return (
+        f"no stream {layout.stream} with consumer {layout.consumer} at {settings.nats_url}: "
+        "create them with `dreamseed stream init` (or check STREAM_NAME, STREAM_CONSUMER)"
+    )
+
+
+def _unreachable(settings: Settings, error: NatsUnreachable) -> str:
+    return f"cannot reach NATS: {error}; start one with `dreamseed stream server` or set NATS_URL"

@@ -77,7 +77,9 @@ async def _publish_and_consume(settings: Settings, engine: Engine, path: Path) -
         await consume(
             source,
             BatchLander(engine, settings, source_name),
-            BatchLimits(settings.stream_batch_size, settings.stream_batch_ms / 1000),
+            BatchLimits(
+                settings.stream_batch_size, settings.stream_batch_ms / 1000, settings.stream_batch_size_max
+            ),
             stop,
             StreamMetrics(),
             landed.append,

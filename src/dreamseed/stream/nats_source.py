@@ -18,7 +18,8 @@ from typing import Any
 
 import nats
 from nats.aio.client import Client
-from nats.errors import ConnectionClosedError, ConnectionReconnectingError, NoRespondersError
+from nats.errors import ConnectionClosedError, ConnectionReconnectingError, NoRespondersError, NoServersError
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
@@ -38,8 +39,11 @@ _UNAVAILABLE = (
     NoRespondersError,
     NatsTimeoutError,
 )
+ACK, IN_PROGRESS = b"+ACK", b"+WPI"
 DUPLICATE_WINDOW = timedelta(hours=2)
 MAX_ACK_PENDING = 20_000
+CONNECT_ATTEMPTS = 2
+CONNECT_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -86,26 +90,57 @@ class StreamLayout:
         )
 
 
-async def connect(url: str, name: str = "dreamseed") -> Client:
-    """A client that reconnects for ever (a restarted server or a cluster failover is waited out)."""
-    return await nats.connect(
-        servers=[part.strip() for part in url.split(",") if part.strip()],
-        name=name,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.25,
-        connect_timeout=5,
-        error_cb=_log_error,
-        disconnected_cb=_log_disconnected,
-        reconnected_cb=_log_reconnected,
-    )
+class NatsUnreachable(ConnectionError):
+    """No server of NATS_URL answered (the message names the URL and the last error)."""
+
+
+async def connect(url: str, name: str = "dreamseed", attempts: int = CONNECT_ATTEMPTS) -> Client:
+    """A client of the servers in ``url`` (comma-separated) that, once connected, reconnects for ever
+    (a restarted server or a cluster failover is waited out).
+
+    The first connection tries each server ``attempts`` times; if none answers it raises
+    `NatsUnreachable` (quietly: the attempts are not logged one by one).
+    """
+    state = {"connected": False}
+    errors: list[Exception] = []
+
+    async def on_error(error: Exception) -> None:
+        if state["connected"]:
+            await _log_error(error)
+        else:
+            errors.append(error)
+
+    async def on_disconnected() -> None:
+        if state["connected"] and not client.is_closed:
+            log.warning("NATS: disconnected; reconnecting")
+
+    servers = [part.strip() for part in url.split(",") if part.strip()]
+    try:
+        client = await nats.connect(
+            servers=servers,
+            name=name,
+            max_reconnect_attempts=attempts,
+            reconnect_time_wait=0.25,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            error_cb=on_error,
+            disconnected_cb=on_disconnected,
+            reconnected_cb=_log_reconnected,
+        )
+    except (NoServersError, OSError, TimeoutError, NatsError) as error:
+        last = errors[-1] if errors else error
+        raise NatsUnreachable(f"no NATS server answers at {url} ({_describe(last)})") from None
+    state["connected"] = True
+    client.options["max_reconnect_attempts"] = -1  # from now on: reconnect for ever
+    return client
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
 
 
 async def _log_error(error: Exception) -> None:
-    log.warning("NATS: %s: %s", type(error).__name__, str(error)[:200])
-
-
-async def _log_disconnected() -> None:
-    log.warning("NATS: disconnected; reconnecting")
+    log.warning("NATS: %s", _describe(error))
 
 
 async def _log_reconnected() -> None:
@@ -151,27 +186,42 @@ class NatsSource:
         return [_delivery(message) for message in messages]
 
     async def ack(self, deliveries: Sequence[Delivery]) -> None:
-        """Ack each delivery; a lost ack (server away) only means a redelivery, which changes nothing."""
-        await self._each(deliveries, "ack")
+        """Ack each delivery: one ``+ACK`` per event written into the client's buffer without a round
+        trip, then one flush for the batch. (Not AckAll: with several workers on one consumer an
+        ack-all of this batch's last event would ack the others' events in hand, uncommitted.) A
+        lost ack (server away) only means a redelivery, which changes nothing."""
+        await self._each(deliveries, ACK)
 
     async def extend(self, deliveries: Sequence[Delivery]) -> None:
-        await self._each(deliveries, "in_progress")
+        await self._each(deliveries, IN_PROGRESS)
 
-    async def _each(self, deliveries: Sequence[Delivery], method: str) -> None:
+    async def _each(self, deliveries: Sequence[Delivery], payload: bytes) -> None:
+        publish = self.client.publish
         try:
             for delivery in deliveries:
-                await getattr(delivery.handle, method)()
+                await publish(delivery.handle.reply, payload)
             await self.client.flush(timeout=5)
         except _UNAVAILABLE as error:
-            log.warning("%s of %d events not confirmed (%s)", method, len(deliveries), type(error).__name__)
+            log.warning(
+                "%s of %d events not confirmed (%s)", payload.decode(), len(deliveries), type(error).__name__
+            )
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.client.is_connected)
 
     async def lag(self) -> Lag:
         info = await self._js.consumer_info(self.layout.stream, self.layout.consumer)
         return Lag(int(info.num_pending or 0), int(info.num_ack_pending or 0), int(info.ack_floor.stream_seq))
 
     async def close(self) -> None:
+        """Close the connection; a server already gone is not an error (nothing is left unsent that
+        matters: an ack that does not arrive only means a redelivery)."""
         if not self.client.is_closed:
-            await self.client.close()
+            try:
+                await self.client.close()
+            except (OSError, *_UNAVAILABLE) as error:
+                log.warning("NATS: closed without the server (%s)", type(error).__name__)
 
 
 def _delivery(message: Any) -> Delivery:
@@ -183,4 +233,5 @@ def _delivery(message: Any) -> Delivery:
         delivered=int(metadata.num_delivered),
         published_at=metadata.timestamp,
         handle=message,
+        pending=int(metadata.num_pending) if metadata.num_pending is not None else None,
     )

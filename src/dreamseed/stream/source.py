@@ -16,7 +16,9 @@ from typing import Any, Protocol
 @dataclass(frozen=True)
 class Delivery:
     """One delivered event: its bytes, its position in the stream (the quarantine's line number),
-    how many times it has been delivered, when it was published, and the source's own handle."""
+    how many times it has been delivered, when it was published, how many events were still
+    pending behind it when it was delivered (None if the source cannot tell), and the source's
+    own handle."""
 
     data: bytes
     sequence: int
@@ -24,6 +26,7 @@ class Delivery:
     delivered: int
     published_at: datetime | None
     handle: Any = field(default=None, repr=False, compare=False)
+    pending: int | None = None
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class EventSource(Protocol):
     """A durable, shared subscription: several workers may read from one at once."""
 
     async def fetch(self, max_events: int, timeout_s: float) -> list[Delivery]:
-        """Up to ``max_events`` deliveries; empty when none came within ``timeout_s``."""
+        """Up to ``max_events`` deliveries; empty when none came within ``timeout_s``. What is
+        available returns at once; only when nothing is does it wait (at most ``timeout_s``, and then
+        possibly for more than the first)."""
         ...
 
     async def ack(self, deliveries: Sequence[Delivery]) -> None:
@@ -52,5 +57,10 @@ class EventSource(Protocol):
         ...
 
     async def lag(self) -> Lag: ...
+
+    @property
+    def connected(self) -> bool:
+        """Connected to the broker now (the worker's readiness)."""
+        ...
 
     async def close(self) -> None: ...

@@ -4,8 +4,10 @@ The same computation as `POST /api/seedtest/analysis/irt/update-theta`: EAP θ f
 recent answers (at most MAX_ANSWERS within LOOKBACK_DAYS) with the current calibration's items and
 population prior, appended to mirt_ability_history as run ``online-<session_id>`` (the user's
 latest session of the batch, so a redelivered batch replaces its own rows) and moved into
-mirt_ability. Only users with a session the batch inserted or changed are rescored: an event
-already landed (a redelivery) updates nothing.
+mirt_ability. Only users with a session the batch inserted or changed are rescored (their answers
+are the only ones read): an event already landed (a redelivery) updates nothing. All the users of a
+batch are scored at once (`score_many`: one gather and one EAP over a users × grid matrix), with
+the same numbers as `OnlineScorer.score` one user at a time.
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sqlalchemy import Connection
 
 from dreamseed.ingest.records import ExamResultRow
-from dreamseed.irt import ItemParameters, OnlineScorer
+from dreamseed.irt import ItemParameters, OnlineScorer, QuadratureGrid
+from dreamseed.irt.item_model import stacked_log_table
 from dreamseed.storage import irt_service
 from dreamseed.storage.online_theta import OnlineTheta, read_recent_answers_of, record_online_thetas
+from dreamseed.stream.phases import Phases
 
 MAX_ANSWERS = 1000
 LOOKBACK_DAYS = 30  # the HTTP update's default lookback_days
@@ -36,6 +42,54 @@ class Bank:
     scorer: OnlineScorer | None
     model: str
     stamp: tuple[Any, ...]
+    batch: BatchScorer | None = None
+
+
+class BatchScorer:
+    """EAP θ and SE of many users at once against ``scorer``'s items, grid and prior.
+
+    The bank's stacked [log P; log(1 − P)] table (shape (2J, Q)) is built once as `OnlineScorer`
+    builds it. A call maps every answer of every user to its table row at once (``searchsorted``
+    over the sorted bank ids), counts them in a sparse users × 2J matrix, multiplies it by the
+    table (users × Q log-likelihoods) and takes the posterior mean and SD of all users together.
+    Answers to items not in the bank are skipped, as `OnlineScorer.score` skips them.
+    """
+
+    def __init__(self, scorer: OnlineScorer) -> None:
+        items = scorer.items
+        self.grid: QuadratureGrid = scorer.grid
+        self.n_items = len(items)
+        self.table = stacked_log_table(items.a, items.d, items.c, self.grid.points)
+        ids = np.asarray(items.item_id, dtype=np.int64)
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+
+    def score_many(self, answers: dict[str, tuple[list[int], list[bool]]]) -> list[tuple[str, float, float]]:
+        """(user, θ, SE) of each user with at least one answer to a bank item, in ``answers``' order."""
+        users = list(answers)
+        if not users or self.n_items == 0:
+            return []
+        lengths = np.fromiter((len(items) for items, _ in answers.values()), np.intp, len(users))
+        total = int(lengths.sum())
+        item_ids = np.fromiter(chain.from_iterable(i for i, _ in answers.values()), np.int64, total)
+        correct = np.fromiter(chain.from_iterable(c for _, c in answers.values()), np.bool_, total)
+        found = np.minimum(np.searchsorted(self._sorted, item_ids), self.n_items - 1)
+        known = self._sorted[found] == item_ids
+        rows = self._order[found] + np.where(correct, 0, self.n_items)
+        owner = np.repeat(np.arange(len(users)), lengths)
+        counts = sparse.csr_matrix(
+            (np.ones(int(known.sum())), (owner[known], rows[known])), shape=(len(users), 2 * self.n_items)
+        )
+        answered = np.bincount(owner[known], minlength=len(users)) > 0
+        loglik = np.asarray(counts[answered] @ self.table)
+        work = loglik + self.grid.log_weights
+        work -= work.max(axis=1, keepdims=True)
+        np.exp(work, out=work)
+        work /= work.sum(axis=1, keepdims=True)
+        mean = work @ self.grid.points
+        sd = np.sqrt(np.maximum(work @ (self.grid.points**2) - mean**2, 1e-12))
+        scored = [user for user, kept in zip(users, answered.tolist(), strict=True) if kept]
+        return list(zip(scored, mean.tolist(), sd.tolist(), strict=True))
 
 
 def read_bank(connection: Connection, version: str, default_version: str) -> Bank:
@@ -55,7 +109,8 @@ def read_bank(connection: Connection, version: str, default_version: str) -> Ban
         numeric["c"].to_numpy(dtype=np.float64),
     )
     mean, sd = irt_service.read_population(connection, version) or (0.0, 1.0)
-    return Bank(OnlineScorer(items, "EAP", mean, sd), model, stamp)
+    scorer = OnlineScorer(items, "EAP", mean, sd)
+    return Bank(scorer, model, stamp, BatchScorer(scorer))
 
 
 class BankCache:
@@ -95,18 +150,26 @@ def latest_session_per_user(rows: Sequence[ExamResultRow]) -> dict[str, str]:
 
 
 def update_thetas(
-    connection: Connection, bank: Bank, sessions: dict[str, str], version: str, now: datetime
+    connection: Connection,
+    bank: Bank,
+    sessions: dict[str, str],
+    version: str,
+    now: datetime,
+    phases: Phases | None = None,
 ) -> int:
     """Rescore and record θ of each user in ``sessions`` (user → session); the number updated."""
-    if bank.scorer is None or not sessions:
+    if bank.batch is None or not sessions:
         return 0
-    answers = read_recent_answers_of(
-        connection, list(sessions), now - timedelta(days=LOOKBACK_DAYS), MAX_ANSWERS
-    )
-    estimates = []
-    for user, (items, correct) in answers.items():
-        estimate = bank.scorer.score(items, correct)
-        if estimate.n_responses:
-            estimates.append(OnlineTheta(user, f"online-{sessions[user]}", estimate.theta, estimate.se))
-    record_online_thetas(connection, estimates, model=bank.model, version=version, fitted_at=now)
+    phases = phases or Phases()
+    with phases.timed("theta_read"):
+        answers = read_recent_answers_of(
+            connection, list(sessions), now - timedelta(days=LOOKBACK_DAYS), MAX_ANSWERS
+        )
+    with phases.timed("theta_score"):
+        estimates = [
+            OnlineTheta(user, f"online-{sessions[user]}", theta, se)
+            for user, theta, se in bank.batch.score_many(answers)
+        ]
+    with phases.timed("theta_write"):
+        record_online_thetas(connection, estimates, model=bank.model, version=version, fitted_at=now)
     return len(estimates)

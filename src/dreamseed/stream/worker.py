@@ -4,12 +4,14 @@ At-least-once delivery plus the loader's upsert by session_id gives exactly-once
 worker killed before its commit leaves the batch unacked (redelivered after STREAM_ACK_WAIT_S);
 killed after its commit, the redelivered events change nothing and update no θ. While the database
 is unavailable the worker keeps the batch, tells the broker it is still working on it, and retries
-with backoff; it never acks what is not committed.
+with backoff; it never acks what is not committed. The next batch is fetched while one lands, and
+the seconds of each phase go to ``dreamseed_stream_batch_seconds{phase}`` (`dreamseed.stream.phases`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -18,21 +20,29 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from dreamseed.stream.landing import BatchLander, Landed
+from dreamseed.stream.landing import BatchLander, Checked, Landed
 from dreamseed.stream.metrics import StreamMetrics
 from dreamseed.stream.source import Delivery, EventSource
 
 log = logging.getLogger("dreamseed.stream")
 POLL_S = 1.0
+SLICE_S = 0.01
+MIN_FETCH_S = 0.001
 MAX_BACKOFF_S = 10.0
 
 
 @dataclass(frozen=True)
 class BatchLimits:
-    """Up to ``size`` events, or what came within ``wait_s`` after the batch's first event."""
+    """Up to ``size`` events, or what came within ``wait_s`` after the batch's first event; under a
+    backlog (the broker reports at least ``size`` more events pending) up to ``max_size``."""
 
     size: int
     wait_s: float
+    max_size: int = 0
+
+    @property
+    def largest(self) -> int:
+        return max(self.size, self.max_size)
 
 
 @dataclass
@@ -50,18 +60,43 @@ def _is_outage(error: BaseException) -> bool:
     )
 
 
-async def collect_batch(source: EventSource, limits: BatchLimits, poll_s: float = POLL_S) -> list[Delivery]:
-    """Wait up to ``poll_s`` for a first event, then gather more for at most ``limits.wait_s``."""
-    batch = await source.fetch(limits.size, poll_s)
+async def collect_batch(
+    source: EventSource, limits: BatchLimits, poll_s: float = POLL_S, busy: Callable[[], bool] = lambda: False
+) -> list[Delivery]:
+    """Wait up to ``poll_s`` for a first event, then gather more, in fetches of at most ``SLICE_S``.
+
+    What is already in the stream comes at once. While ``busy()`` (the worker is still landing the
+    previous batch, so this one could not land earlier anyway) it also waits for more up to
+    ``limits.wait_s`` after the first event; otherwise it stops at the first fetch that brings
+    nothing. While the last event reports ``limits.size`` or more still pending, the batch grows to
+    ``limits.largest``, past ``limits.wait_s`` as long as events are pending.
+    """
+    batch = await source.fetch(1, poll_s)
     if not batch:
         return batch
     deadline = time.monotonic() + limits.wait_s
-    while len(batch) < limits.size and (remaining := deadline - time.monotonic()) > 0:
-        more = await source.fetch(limits.size - len(batch), remaining)
+    target, backlog = _target(limits, batch[-1]), _behind(batch[-1])
+    while len(batch) < target:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 and not backlog:
+            break
+        more = await source.fetch(target - len(batch), min(max(remaining, MIN_FETCH_S), SLICE_S))
         if not more:
+            if busy() and remaining > SLICE_S:
+                backlog = False
+                continue
             break
         batch.extend(more)
+        target, backlog = max(target, _target(limits, more[-1])), _behind(more[-1])
     return batch
+
+
+def _behind(last: Delivery) -> bool:
+    return last.pending is not None and last.pending > 0
+
+
+def _target(limits: BatchLimits, last: Delivery) -> int:
+    return limits.largest if last.pending is not None and last.pending >= limits.size else limits.size
 
 
 async def land_until_committed(
@@ -70,8 +105,12 @@ async def land_until_committed(
     batch: Sequence[Delivery],
     stop: asyncio.Event,
     metrics: StreamMetrics,
+    held: Callable[[], Sequence[Delivery]] = lambda: (),
 ) -> Landed | None:
-    """`land(batch)` in a thread, retried with backoff while the database is out (None: stopped first)."""
+    """`land(batch)` in a thread, retried with backoff while the database is out (None: stopped first).
+
+    While it waits, the batch and ``held()`` (the next batch, fetched meanwhile) are extended, so the
+    broker does not hand them to another worker."""
     backoff = 0.25
     while True:
         try:
@@ -80,6 +119,7 @@ async def land_until_committed(
             if not _is_outage(error):
                 raise
             metrics.retries.inc()
+            metrics.mark_database(False)
             log.warning(
                 "database unavailable (%s); batch of %d held, retry in %.1fs",
                 type(error).__name__,
@@ -88,9 +128,51 @@ async def land_until_committed(
             )
         if stop.is_set():
             return None
-        await source.extend(batch)
+        await source.extend([*batch, *held()])
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+class _Prefetch:
+    """The next batch, fetched and checked while the current one lands (its events are not acked
+    before their own commit: fetching early only starts their ack wait sooner)."""
+
+    def __init__(self, source: EventSource, lander: BatchLander, limits: BatchLimits) -> None:
+        self.source, self.lander, self.limits = source, lander, limits
+        self.task: asyncio.Task[tuple[list[Delivery], Checked | None, float]] | None = None
+        self.waiting = True  # the loop waits for this batch (no batch is landing)
+
+    async def _next(self) -> tuple[list[Delivery], Checked | None, float]:
+        started = time.perf_counter()
+        batch = await collect_batch(self.source, self.limits, busy=lambda: not self.waiting)
+        fetch_s = time.perf_counter() - started
+        checked = await asyncio.to_thread(self.lander.check, batch) if batch else None
+        return batch, checked, fetch_s
+
+    def start(self) -> None:
+        self.waiting = False
+        self.task = asyncio.create_task(self._next())
+
+    def held(self) -> Sequence[Delivery]:
+        task = self.task
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return ()
+        return task.result()[0]
+
+    async def take(self) -> tuple[list[Delivery], Checked | None, float]:
+        """The next batch, its check and the seconds the loop waited for it (overlapped: only the
+        part after the previous batch was acked)."""
+        task, self.task = self.task, None
+        waited = time.perf_counter()
+        self.waiting = True
+        if task is None:
+            return await self._next()
+        batch, checked, _ = await task
+        return batch, checked, time.perf_counter() - waited
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
 
 
 async def consume(
@@ -101,22 +183,38 @@ async def consume(
     metrics: StreamMetrics | None = None,
     on_batch: Callable[[Landed], None] | None = None,
 ) -> Totals:
-    """Run until ``stop`` is set; the batch in hand is finished (committed and acked) first."""
+    """Run until ``stop`` is set; the batch in hand (and one fetched meanwhile) is finished
+    (committed and acked) first.
+
+    While a batch lands (in a thread), the next one is fetched and checked; batches still land one
+    after the other, and each is acked only after its own commit.
+    """
     metrics = metrics or StreamMetrics()
     totals = Totals()
-    while not stop.is_set():
-        batch = await collect_batch(source, limits)
-        if not batch:
-            metrics.oldest_age.set(0)
-            continue
-        started = time.perf_counter()
-        _observe_age(metrics, batch)
-        for landed, done in await _land(lander, source, batch, stop, metrics):
-            await source.ack(done)
-            _count(metrics, totals, landed, done)
-            if on_batch is not None:
-                on_batch(landed)
-        metrics.batch_seconds.observe(time.perf_counter() - started)
+    prefetch = _Prefetch(source, lander, limits)
+    try:
+        while not stop.is_set() or prefetch.task is not None:
+            batch, checked, fetch_s = await prefetch.take()
+            if not batch:
+                metrics.oldest_age.set(0)
+                continue
+            started = time.perf_counter()
+            _observe_age(metrics, batch)
+            landing = asyncio.create_task(_land(lander, source, batch, checked, stop, metrics, prefetch.held))
+            if not stop.is_set():
+                prefetch.start()
+            for landed, done in await landing:
+                acking = time.perf_counter()
+                await source.ack(done)
+                landed.phases.add("ack", time.perf_counter() - acking)
+                landed.phases.add("fetch", fetch_s)
+                metrics.observe_phases(landed.phases.seconds)
+                _count(metrics, totals, landed, done)
+                if on_batch is not None:
+                    on_batch(landed)
+            metrics.batch_seconds.labels("total").observe(time.perf_counter() - started)
+    finally:
+        prefetch.cancel()
     return totals
 
 
@@ -124,14 +222,21 @@ async def _land(
     lander: BatchLander,
     source: EventSource,
     batch: list[Delivery],
+    checked: Checked | None,
     stop: asyncio.Event,
     metrics: StreamMetrics,
+    held: Callable[[], Sequence[Delivery]],
 ) -> list[tuple[Landed, list[Delivery]]]:
     """The batch landed whole; if the data (not the database) fails it, each event alone: the one that
     fails alone stays unacked, is redelivered, and is quarantined on its last delivery."""
     try:
-        landed = await land_until_committed(lander.land, source, batch, stop, metrics)
-        return [] if landed is None else [(landed, batch)]
+        landed = await land_until_committed(
+            functools.partial(lander.land, checked=checked), source, batch, stop, metrics, held
+        )
+        if landed is None:
+            return []
+        metrics.mark_database(True)
+        return [(landed, batch)]
     except Exception:
         if len(batch) == 1:
             log.exception("event %d failed; left for redelivery", batch[0].sequence)
@@ -139,7 +244,7 @@ async def _land(
         log.exception("batch of %d failed; landing its events one by one", len(batch))
     done = []
     for delivery in batch:
-        done.extend(await _land(lander, source, [delivery], stop, metrics))
+        done.extend(await _land(lander, source, [delivery], None, stop, metrics, held))
     return done
 
 
