@@ -169,6 +169,11 @@ async def publish_backlog(settings: Settings, events: list[bytes]) -> float:
     return seconds
 
 
+def event_id(event: bytes) -> str:
+    """The session id of an event (its Nats-Msg-Id, as `dreamseed stream publish` sets it)."""
+    return str(json.loads(event)["session_id"])
+
+
 async def publish_steadily(settings: Settings, events: list[bytes], rate: float) -> None:
     client = await connect(settings.nats_url)
     js = client.jetstream()
@@ -177,7 +182,7 @@ async def publish_steadily(settings: Settings, events: list[bytes], rate: float)
         delay = started + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        await js.publish_async("dreamseed.exam_results.1", event, headers={"Nats-Msg-Id": str(n) + "-steady"})
+        await js.publish_async("dreamseed.exam_results.1", event, headers={"Nats-Msg-Id": event_id(event)})
     await js.publish_async_completed()
     await client.close()
 
