@@ -40,8 +40,13 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "Faults tried on the streaming path",
         "A real nats-server and PostgreSQL: the consumer SIGKILLed mid-batch, a crash between commit "
-        "and ack, the broker restarted, the database refusing connections, poison and oversized events.",
-        ("tests/stream/test_stream_faults.py",),
+        "and ack, the broker restarted, the database refusing connections, poison and oversized events; "
+        "readiness following the broker and the database; several workers on one durable consumer.",
+        (
+            "tests/stream/test_stream_faults.py",
+            "tests/stream/test_readiness.py",
+            "tests/stream/test_scale_out.py",
+        ),
     ),
     (
         "Load held",

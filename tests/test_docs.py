@@ -41,6 +41,8 @@ RELIABILITY_SOURCES = [
     *sorted((ROOT / "tests" / "faults").glob("test_*.py")),
     ROOT / "tests" / "api" / "test_hardening.py",
     ROOT / "tests" / "stream" / "test_stream_faults.py",
+    ROOT / "tests" / "stream" / "test_readiness.py",
+    ROOT / "tests" / "stream" / "test_scale_out.py",
 ]
 
 
