@@ -11,15 +11,16 @@ from dreamseed.irt import calibration as calibration_module
 from dreamseed.irt.estep import EStepper, log_likelihood_by_user, posterior_by_user
 from dreamseed.irt.item_model import stacked_log_table
 from dreamseed.irt.quadrature import QuadratureGrid
+from dreamseed.irt.simulate import SimulatedData
 
 
 @pytest.fixture(scope="module")
-def data():  # type: ignore[no-untyped-def]
+def data() -> SimulatedData:
     # 60,000 users: more than two E-step chunks of 41 points (25,575 users each) and 4 EAP chunks
     return simulate_responses(60_000, 20, 0.3, "2PL", seed=5)
 
 
-def test_chunked_estep_matches_one_float64_pass(data) -> None:  # type: ignore[no-untyped-def]
+def test_chunked_estep_matches_one_float64_pass(data: SimulatedData) -> None:
     items, grid = data.items, QuadratureGrid.normal(41, 6.0)
     table = stacked_log_table(items.a, -items.a * items.b, items.c, grid.points)
     counts = data.responses.counts
@@ -46,7 +47,7 @@ def test_chunked_estep_matches_one_float64_pass(data) -> None:  # type: ignore[n
     )
 
 
-def test_chunked_eap_matches_one_pass(data) -> None:  # type: ignore[no-untyped-def]
+def test_chunked_eap_matches_one_pass(data: SimulatedData) -> None:
     abilities = score(data.responses, data.items)
     grid = QuadratureGrid.normal(81, 4.0)
     table = stacked_log_table(data.items.a, -data.items.a * data.items.b, data.items.c, grid.points)
@@ -56,7 +57,9 @@ def test_chunked_eap_matches_one_pass(data) -> None:  # type: ignore[no-untyped-
     np.testing.assert_allclose(abilities.theta, posterior @ grid.points, rtol=1e-10, atol=1e-12)
 
 
-def test_block_diagonal_errors_summed_over_user_chunks_are_the_same(data, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_block_diagonal_errors_summed_over_user_chunks_are_the_same(
+    data: SimulatedData, monkeypatch: pytest.MonkeyPatch
+) -> None:
     whole = calibrate(data.responses, "2PL", covariance="block-diagonal")
     monkeypatch.setattr(calibration_module, "SE_CHUNK_ANSWERS", 50_000)  # 8 chunks of users
     chunked = calibrate(data.responses, "2PL", covariance="block-diagonal")
