@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy.special import ndtri  # the normal quantile; scipy.stats costs ~0.5 s to import
 
 from dreamseed.irt.estep import posterior_by_user
+from dreamseed.irt.inverse import inverse_with_condition
 from dreamseed.irt.item_model import (
     ItemModel,
     ProbabilityDerivatives,
@@ -57,8 +58,6 @@ FULL_INFORMATION_BUDGET = 2e8
 
 #: Degree of the posterior polynomials of the ``"polynomial"`` cross terms.
 POLYNOMIAL_DEGREE = 3
-#: Above this many parameters the inverse goes through Cholesky (see ``_inverse``).
-_DIRECT_EIGEN = 300
 #: Rows (users × degree) per dense Gram product.
 _GRAM_ROWS = 8192
 
@@ -184,7 +183,7 @@ def parameter_covariance(
         information[0, 0] += common_slope_prior_terms(
             float(problem.items.a[problem.free][0]), problem.priors
         )[1]
-    matrix, condition = _inverse(information)
+    matrix, condition = inverse_with_condition(information)
     return ParameterCovariance(tuple(names), estimates, matrix, condition, method, cross)
 
 
@@ -468,46 +467,6 @@ def _parameter_map(problem: CovarianceProblem) -> tuple[sp.csr_matrix, list[str]
     cols = np.repeat(np.arange(len(columns)), [len(c) for c in columns])
     mapping = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(j * k + 2, len(columns)))
     return mapping, names, np.asarray(values, dtype=np.float64)
-
-
-def _inverse(information: FloatArray) -> tuple[FloatArray, float]:
-    """Inverse with eigenvalues floored (so results stay finite) and the condition number.
-
-    Above ``_DIRECT_EIGEN`` parameters a well-conditioned matrix is inverted through its Cholesky
-    factor and the condition number taken from the extreme eigenvalues by Lanczos (a full
-    eigendecomposition of a 1,000-parameter matrix costs several times as much).
-    """
-    if information.size == 0:
-        return information.copy(), 1.0
-    sym = 0.5 * (information + information.T)
-    if sym.shape[0] > _DIRECT_EIGEN:
-        fast = _cholesky_inverse(sym)
-        if fast is not None:
-            return fast
-    values, vectors = np.linalg.eigh(sym)
-    condition = float(values.max() / values.min()) if values.min() > 0 else float("inf")
-    values = np.maximum(values, np.maximum(values.max(), 1.0) * 1e-10)
-    return np.asarray((vectors / values) @ vectors.T, dtype=np.float64), condition
-
-
-def _cholesky_inverse(sym: FloatArray) -> tuple[FloatArray, float] | None:
-    """(inverse, condition number) of a positive definite ``sym``; None when it is not (or nearly not)."""
-    from scipy.linalg import lapack  # here: scipy.linalg costs ~0.3 s to import
-    from scipy.sparse.linalg import eigsh
-
-    factor, info = lapack.dpotrf(sym, lower=0)
-    if info != 0:
-        return None
-    inverse, info = lapack.dpotri(factor, lower=0)
-    if info != 0:
-        return None
-    inverse = np.triu(inverse) + np.triu(inverse, 1).T
-    largest = float(eigsh(sym, k=1, which="LA", return_eigenvectors=False, tol=1e-10)[0])
-    largest_inverse = float(eigsh(inverse, k=1, which="LA", return_eigenvectors=False, tol=1e-10)[0])
-    condition = largest * largest_inverse
-    if not np.isfinite(condition) or condition > 1e10 or largest_inverse <= 0:
-        return None
-    return np.asarray(inverse, dtype=np.float64), condition
 
 
 def item_covariance_blocks(problem: CovarianceProblem, covariance: ParameterCovariance) -> FloatArray:
