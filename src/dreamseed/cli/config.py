@@ -8,7 +8,7 @@ import click
 
 from dreamseed.cli.context import load_settings
 from dreamseed.cli.settings_view import effective_settings
-from dreamseed.settings import Settings
+from dreamseed.settings import Settings, field_names
 
 
 @click.command()
@@ -28,7 +28,7 @@ def config(markdown: bool) -> None:
             click.echo(f"| `{name}` | `{value}` | {help_text} |")
         return
     given = set(settings.model_fields_set)
-    for (name, value, help_text), field in zip(rows, Settings.model_fields, strict=True):
+    for (name, value, help_text), field in zip(rows, field_names(), strict=True):
         click.echo(f"{name} = {_shown_value(settings, field, value, field in given)}")
         for line in textwrap.wrap(help_text, width=100):
             click.echo(f"    {line}")

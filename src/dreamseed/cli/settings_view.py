@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from dreamseed.settings import Settings, env_name
+from dreamseed.settings import Settings, env_name, field_names
 
 
 def effective_settings(settings: Settings) -> list[tuple[str, str, str]]:
     """(env var, value with secrets masked, help) for every setting, in declaration order."""
     rows = []
-    for name, field in Settings.model_fields.items():
+    for name in field_names():
+        field = Settings.model_fields[name]
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             shown = mask_secret(env_name(name), value.get_secret_value())
