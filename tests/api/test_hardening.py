@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -17,6 +16,7 @@ from sqlalchemy import Engine
 from tests.api.server import serving
 from tests.api.test_irt_endpoints import ITEMS, ROWS
 
+from dreamseed.api import json_body
 from dreamseed.api.app import create_app
 from dreamseed.settings import Settings
 
@@ -97,38 +97,55 @@ def test_json_depth_and_array_length_are_bounded(base_url: str, body: dict, reas
     assert reason in answer.json()["error"]
 
 
-def test_health_answers_while_a_large_calibration_is_parsed(base_url: str) -> None:
+def test_health_answers_while_a_large_calibration_is_parsed(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/healthz is answered, several times, while a calibration body is still being checked, and
+    the calibration then succeeds. No durations: the body's shape check (part of parsing, in
+    ``json_body.parse_body``) is held open until three health checks have been answered. Were the
+    body parsed on the event loop, the held check would hold the loop, no health check could be
+    answered and the first one would time out."""
+    parsing, released = threading.Event(), threading.Event()
+    held: list[bool] = []
+    check_shape = json_body.check_shape
+
+    def held_check_shape(value: object, limits: json_body.JsonLimits) -> None:
+        if isinstance(value, dict) and "observations" in value and not held:
+            parsing.set()
+            held.append(released.wait(timeout=60))
+        check_shape(value, limits)
+
+    monkeypatch.setattr(json_body, "check_shape", held_check_shape)
     observations = [
-        {"user_id": f"user{k % 5000}", "item_id": str(k % 50), "is_correct": k % 3 == 0}
-        for k in range(400_000)
+        {"user_id": f"user{k % 500}", "item_id": str(k % 50), "is_correct": (k * 7919) % 3 == 0}
+        for k in range(20_000)
     ]
     body = json.dumps({"observations": observations, "model": "1PL"}).encode()
-    done = threading.Event()
+    answers: list[httpx.Response] = []
 
     def post() -> None:
-        httpx.post(
-            base_url + "/irt/calibrate",
-            content=body,
-            headers={"Content-Type": "application/json"},
-            timeout=120,
+        answers.append(
+            httpx.post(
+                base_url + "/irt/calibrate",
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=120,
+            )
         )
-        done.set()
 
     worker = threading.Thread(target=post)
     worker.start()
-    time.sleep(0.3)
-    latencies: list[float] = []
-    while not done.is_set() and len(latencies) < 20:
-        started = time.perf_counter()
-        assert httpx.get(base_url + "/healthz", timeout=10).status_code == 200
-        latencies.append(time.perf_counter() - started)
-        time.sleep(0.05)
-    worker.join()
-    # Parsed and validated on the event loop (before), this body blocked it for about 3 s; client
-    # and server share this process's GIL, hence the loose bounds.
-    assert len(latencies) >= 3
-    assert sorted(latencies)[len(latencies) // 2] < 0.5
-    assert max(latencies) < 2.0
+    try:
+        assert parsing.wait(timeout=60), "the calibration body never reached its shape check"
+        health = [httpx.get(base_url + "/healthz", timeout=10) for _ in range(3)]
+        assert not answers  # still in flight: its parse is held until the health checks are answered
+    finally:
+        released.set()
+        worker.join(timeout=120)
+    assert [answer.status_code for answer in health] == [200, 200, 200]
+    assert held == [True]  # released by the health checks, not by the hold's own timeout
+    assert answers[0].status_code == 200
+    assert len(answers[0].json()["item_params"]) == 50
 
 
 @pytest.mark.parametrize("bad", ["a\x00b", "\ud800", "x\udfff"])
