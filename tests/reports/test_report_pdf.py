@@ -6,6 +6,7 @@ import dataclasses
 import importlib.resources
 import io
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 
 import pypdf
@@ -21,6 +22,7 @@ from dreamseed.reports import (
     sample_report_data,
 )
 from dreamseed.reports import pdf as pdf_module
+from dreamseed.reports.view import report_view
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -139,3 +141,33 @@ def test_the_default_renderer_uses_the_bundled_font_whatever_the_machine_has(
     assert renderer.warm_up() == FontChoice("Noto Sans KR", "bundled")
     fonts = embedded_fonts(renderer.render_pdf(sample_report_data(seed=25, lang="ko")))
     assert {name.split("+")[-1] for name in fonts} == {"NotoSansKR-Regular-Identity-H"}
+
+
+def structure_elements(node: PdfObject) -> Iterator[DictionaryObject]:
+    """Every element of a PDF structure tree below ``node``, depth first."""
+    resolved = node.get_object()
+    children = resolved if isinstance(resolved, list) else [resolved]
+    for entry in children:
+        child = entry.get_object() if entry is not None else None
+        if isinstance(child, DictionaryObject):
+            if "/S" in child:
+                yield child
+            if "/K" in child:
+                yield from structure_elements(child["/K"])
+
+
+def test_charts_are_drawn_shapes_tagged_as_figures_with_their_descriptions(renderer: ReportRenderer) -> None:
+    """No chart is an image any more (typst draws the shapes); each is a Figure whose alternative
+    text is the chart's description, in the document's order."""
+    data = sample_report_data("student-tags", seed=3, lang="en")
+    view = report_view(data)
+    reader = pypdf.PdfReader(io.BytesIO(renderer.render_pdf(data)))
+    figures = [
+        element["/Alt"]
+        for element in structure_elements(reader.root_object["/StructTreeRoot"])
+        if element["/S"] == "/Figure"
+    ]
+    charts = [view.theta.chart, view.items.chart, view.daily.chart]
+    assert figures == [chart.desc for chart in charts if chart is not None]
+    assert len(figures) == 3
+    assert all(not page.images for page in reader.pages)
