@@ -21,6 +21,8 @@ from tests.irt.test_irt_lsat import LSAT7, expand, fit
 from dreamseed.irt import QuadratureGrid, Responses, calibrate, mirt_grid, score, simulate_responses
 from dreamseed.irt.fit import item_fit
 from dreamseed.irt.fit_report import CalibrationFigures, fit_report
+from dreamseed.irt.fit_statistics import complete_users
+from dreamseed.irt.marginal_moments import complete_answers
 from dreamseed.irt.person_fit import person_zh
 from dreamseed.irt.reliability import information_curve, marginal_reliability
 from dreamseed.irt.residual_fit import item_residual_fit, person_residual_fit
@@ -148,3 +150,18 @@ def test_fit_report_says_which_statistics_sparse_data_do_not_define() -> None:
         cal, CalibrationFigures.from_summary(cal.summary()), fit_responses=sim.responses, statistics=False
     )
     assert without.statistics is None
+
+
+def test_complete_users_count_the_complete_cases_without_a_dense_matrix() -> None:
+    matrix = np.array([[int(ch) for ch in pattern] for pattern, n in LSAT7.items() for _ in range(n)], float)
+    matrix[:7, 0] = np.nan
+    matrix[10:12, 3] = np.nan
+    data = Responses.from_matrix(matrix, item_ids=[f"Item_{k}" for k in range(1, 6)])
+    repeated = Responses.from_long(  # user 999 answers Item_2 twice: not a complete case
+        np.r_[np.repeat(np.arange(1000), 5), 999], np.r_[np.tile(data.item_ids, 1000), ["Item_2"]],
+        np.r_[np.nan_to_num(matrix, nan=0).reshape(-1), 1],
+    )  # fmt: skip
+    items = fit(expand(LSAT7), "2PL").items
+    for responses, expected in ((data, 991), (repeated, 999)):
+        assert complete_users(responses, items) == expected
+        assert responses.n_users - complete_answers(responses, items.item_id).n_dropped == expected

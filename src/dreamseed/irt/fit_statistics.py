@@ -25,12 +25,11 @@ import numpy.typing as npt
 
 from dreamseed.irt.fit import empirical_reliability
 from dreamseed.irt.json_values import python_scalar
-from dreamseed.irt.local_dependence import dependent_pairs, ld_x2, yen_q3
-from dreamseed.irt.marginal_moments import complete_answers
+from dreamseed.irt.local_dependence import dependent_pairs, ld_x2, q3_at
 from dreamseed.irt.parameters import Abilities, ItemParameters
-from dreamseed.irt.person_fit import item_zh, misfitting_persons, person_zh
+from dreamseed.irt.person_fit import misfitting_persons, zh_at
 from dreamseed.irt.reliability import marginal_reliability
-from dreamseed.irt.residual_fit import ResidualFit, item_residual_fit, person_residual_fit
+from dreamseed.irt.residual_fit import ResidualFit, pair_probabilities, residual_fits_at
 from dreamseed.irt.responses import Responses
 
 FloatArray = npt.NDArray[np.float64]
@@ -145,13 +144,12 @@ def fit_statistics(
     ``responses.user_ids``). ``model_fit`` is M2's summary as the caller computed it (it needs the
     calibration's free parameters; see ``fit_report``)."""
     aligned = responses.aligned_to(items.item_id)
-    theta = abilities.theta
-    item_residuals = item_residual_fit(aligned, items, theta)
-    person_residuals = person_residual_fit(aligned, items, theta)
-    zh_items, zh_persons = item_zh(aligned, items, theta), person_zh(aligned, items, theta)
+    p = pair_probabilities(aligned, items, abilities.theta)  # (P,): computed once for every statistic
+    item_residuals, person_residuals = residual_fits_at(aligned, p)
+    zh_items, zh_persons = zh_at(aligned, p)
     flagged = misfitting_persons(zh_persons)
     ld = ld_x2(aligned, items, population_mean=population_mean, population_sd=population_sd)
-    q3 = yen_q3(aligned, items, theta)
+    q3 = q3_at(aligned, p)
     return FitStatistics(
         model_fit=model_fit if model_fit is not None else not_computed("no calibration given"),
         item_fit=_residual_summary(item_residuals) | {"zh": _quantiles(zh_items)},
@@ -233,14 +231,21 @@ def complete_case_reason(responses: Responses, items: ItemParameters) -> str | N
     """Why complete-data statistics cannot be computed (None when they can)."""
     if responses.is_complete():
         return None
-    answers = complete_answers(responses, items.item_id)
-    complete = responses.n_users - answers.n_dropped
+    complete = complete_users(responses, items)
     if complete < COMPLETE_CASE_SHARE * responses.n_users or complete < 2:
         return (
             f"complete data only: {complete:,} of {responses.n_users:,} users answered every item "
             f"exactly once (fewer than {COMPLETE_CASE_SHARE:.0%})"
         )
     return None
+
+
+def complete_users(responses: Responses, items: ItemParameters) -> int:
+    """How many users answered every item of ``items`` exactly once (``complete_answers``' count,
+    from the pairs: no dense users × items matrix)."""
+    pairs = responses.aligned_to(items.item_id).pairs
+    once = np.bincount(pairs.user[pairs.n_total == 1], minlength=responses.n_users)
+    return int(np.count_nonzero(once == len(items)))
 
 
 def _sum_scores(responses: Responses, items: ItemParameters, mean: float, sd: float) -> dict[str, Any]:

@@ -10,7 +10,7 @@ the model implies).
 **Q3**: the correlation over users of the residuals x_uj − P_j(θ̂_u) of two items at the ability
 estimates (mirt's ``type = 'Q3'``, EAP by default). Both are defined for incomplete data: each pair
 uses the users who answered both items (repeated answers count as separate answers).
-Cost: a few sparse (J, N)·(N, J) products; memory (J, J).
+Cost: a few (J, N)·(N, J) products over dense blocks of users (``pair_products``); memory (J, J).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 from scipy.special import chdtrc  # chi2.sf without importing scipy.stats (~0.5 s)
 
 from dreamseed.irt.marginal_moments import item_curves
+from dreamseed.irt.pair_products import PairColumn, cross_products
 from dreamseed.irt.parameters import ItemParameters, probability_correct
 from dreamseed.irt.quadrature import QuadratureGrid, mirt_grid
 from dreamseed.irt.responses import Responses
@@ -52,10 +52,13 @@ class LocalDependence:
 
 def _pair_tables(responses: Responses) -> tuple[FloatArray, ...]:
     """Observed (n11, n10, n01, n00), each (J, J): counts of the users who answered both items."""
-    right = responses.correct_counts
-    wrong = sp.csr_matrix(responses.observed_counts - right)
-    return tuple(np.asarray((x.T @ y).toarray(), dtype=np.float64) for x, y in
-                 ((right, right), (right, wrong), (wrong, right), (wrong, wrong)))  # fmt: skip
+    pairs = responses.pairs
+    right, total = PairColumn(pairs.n_correct, integer=True), PairColumn(pairs.n_total, integer=True)
+    n11, n1_, n = cross_products(
+        pairs, responses.n_users, responses.n_items, (right, total), ((0, 0), (0, 1), (1, 1))
+    )
+    n10 = n1_ - n11  # right on j, wrong on k
+    return n11, n10, n10.T, n - n1_ - n1_.T + n11
 
 
 def _gamma(n11: FloatArray, n10: FloatArray, n01: FloatArray, n00: FloatArray) -> FloatArray:
@@ -107,13 +110,19 @@ def yen_q3(responses: Responses, items: ItemParameters, theta: FloatArray) -> Fl
     pairs = aligned.pairs
     p = probability_correct(np.asarray(theta)[pairs.user], items.a[pairs.item], items.b[pairs.item],
                             items.c[pairs.item])  # fmt: skip
-    shape = (aligned.n_users, len(items))
-    residual = sp.csr_matrix((pairs.n_correct - pairs.n_total * p, (pairs.user, pairs.item)), shape=shape)
-    seen = sp.csr_matrix((np.ones_like(p), (pairs.user, pairs.item)), shape=shape)
-    n = (seen.T @ seen).toarray()
-    sum_x = (residual.T @ seen).toarray()  # [j, k]: Σ r_j over users who answered j and k
-    sum_xx = (residual.multiply(residual).T @ seen).toarray()
-    sum_xy = (residual.T @ residual).toarray()
+    return q3_at(aligned, p)
+
+
+def q3_at(responses: Responses, p: FloatArray) -> FloatArray:
+    """Q3 (J, J) from the model probabilities ``p`` (P,) of ``responses.pairs`` (see ``yen_q3``)."""
+    pairs = responses.pairs
+    residual = pairs.n_correct - pairs.n_total * p
+    seen = PairColumn(np.ones_like(p), integer=True)
+    columns = (seen, PairColumn(residual), PairColumn(residual * residual))
+    # [j, k]: users who answered j and k; Σ r_j, Σ r_j², Σ r_j r_k over them
+    n, sum_x, sum_xx, sum_xy = cross_products(
+        pairs, responses.n_users, responses.n_items, columns, ((0, 0), (1, 0), (2, 0), (1, 1))
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         covariance = n * sum_xy - sum_x * sum_x.T
         q3 = covariance / np.sqrt((n * sum_xx - sum_x**2) * (n * sum_xx.T - sum_x.T**2))

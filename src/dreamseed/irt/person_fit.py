@@ -15,43 +15,46 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from dreamseed.irt.parameters import ItemParameters, probability_correct
-from dreamseed.irt.responses import Responses
+from dreamseed.irt.parameters import ItemParameters
+from dreamseed.irt.residual_fit import pair_probabilities
+from dreamseed.irt.responses import ResponsePairs, Responses
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def _zh_terms(responses: Responses, items: ItemParameters, theta: FloatArray) -> tuple[FloatArray, ...]:
-    aligned = responses.aligned_to(items.item_id)
-    pairs = aligned.pairs
-    p = probability_correct(theta[pairs.user], items.a[pairs.item], items.b[pairs.item], items.c[pairs.item])
+def _zh_terms(pairs: ResponsePairs, p: FloatArray) -> tuple[FloatArray, ...]:
     p = np.clip(p, 1e-12, 1 - 1e-12)
+    log_p, log_q = np.log(p), np.log1p(-p)
     wrong = pairs.n_total - pairs.n_correct
-    observed = pairs.n_correct * np.log(p) + wrong * np.log1p(-p)
-    expected = pairs.n_total * (p * np.log(p) + (1 - p) * np.log1p(-p))
-    variance = pairs.n_total * p * (1 - p) * np.log(p / (1 - p)) ** 2
-    return pairs.user.astype(np.float64), pairs.item.astype(np.float64), observed, expected, variance
+    observed = pairs.n_correct * log_p + wrong * log_q
+    expected = pairs.n_total * (p * log_p + (1 - p) * log_q)
+    variance = pairs.n_total * p * (1 - p) * (log_p - log_q) ** 2
+    return observed, expected, variance
 
 
-def _zh(
-    groups: FloatArray, size: int, observed: FloatArray, expected: FloatArray, variance: FloatArray
-) -> FloatArray:
-    index = groups.astype(np.intp)
-    l0, e, v = (np.bincount(index, weights=w, minlength=size) for w in (observed, expected, variance))
+def _zh(index: npt.NDArray[np.int64], size: int, terms: tuple[FloatArray, ...]) -> FloatArray:
+    l0, e, v = (np.bincount(index, weights=w, minlength=size) for w in terms)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.where(v > 0, (l0 - e) / np.sqrt(v), np.nan), dtype=np.float64)
 
 
 def person_zh(responses: Responses, items: ItemParameters, theta: FloatArray) -> FloatArray:
     """Zh of each user (N,) at abilities ``theta`` (N,, aligned with ``responses.user_ids``)."""
-    user, _, observed, expected, variance = _zh_terms(responses, items, np.asarray(theta, dtype=np.float64))
-    return _zh(user, responses.n_users, observed, expected, variance)
+    aligned = responses.aligned_to(items.item_id)
+    return zh_at(aligned, pair_probabilities(aligned, items, theta))[1]
 
 
 def item_zh(responses: Responses, items: ItemParameters, theta: FloatArray) -> FloatArray:
     """Zh of each item of ``items`` (J,) over the users who answered it."""
-    _, item, observed, expected, variance = _zh_terms(responses, items, np.asarray(theta, dtype=np.float64))
-    return _zh(item, len(items), observed, expected, variance)
+    aligned = responses.aligned_to(items.item_id)
+    return zh_at(aligned, pair_probabilities(aligned, items, theta))[0]
+
+
+def zh_at(responses: Responses, p: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(per item (J,), per user (N,)) Zh from the probabilities ``p`` (P,) of ``responses.pairs``."""
+    pairs = responses.pairs
+    terms = _zh_terms(pairs, p)
+    return _zh(pairs.item, responses.n_items, terms), _zh(pairs.user, responses.n_users, terms)
 
 
 def misfitting_persons(zh: FloatArray, threshold: float = -1.96) -> npt.NDArray[np.bool_]:

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dreamseed.irt.parameters import ItemParameters, probability_correct
-from dreamseed.irt.responses import Responses
+from dreamseed.irt.responses import ResponsePairs, Responses
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -66,20 +66,24 @@ class ResidualFit:
 IndexArray = npt.NDArray[np.intp]
 
 
-def _terms(
-    responses: Responses, items: ItemParameters, theta: FloatArray
-) -> tuple[IndexArray, IndexArray, tuple[FloatArray, ...]]:
-    """Per observed pair: user and item indices and the sums' terms (n, Σ(x − P)², ΣW, ΣC, ΣC/W²,
-    Σ(x − P)²/W, ΣW²), repeated answers counted separately."""
+def pair_probabilities(responses: Responses, items: ItemParameters, theta: FloatArray) -> FloatArray:
+    """P(correct) at ``theta`` (N,) of each observed pair of ``responses`` aligned to ``items``, (P,)."""
     pairs = responses.aligned_to(items.item_id).pairs
-    p = probability_correct(theta[pairs.user], items.a[pairs.item], items.b[pairs.item], items.c[pairs.item])
+    theta = np.asarray(theta, dtype=np.float64)
+    return probability_correct(
+        theta[pairs.user], items.a[pairs.item], items.b[pairs.item], items.c[pairs.item]
+    )
+
+
+def _terms(pairs: ResponsePairs, p: FloatArray) -> tuple[FloatArray, ...]:
+    """Per observed pair, the sums' terms (n, Σ(x − P)², ΣW, ΣC, ΣC/W², Σ(x − P)²/W, ΣW²),
+    repeated answers counted separately."""
     n = pairs.n_total
     variance = p * (1.0 - p)
     w = np.maximum(variance, _W_FLOOR)
     fourth = variance * ((1.0 - p) ** 3 + p**3)  # P(1 − P)⁴ + (1 − P)P⁴
     squared = pairs.n_correct * (1.0 - p) ** 2 + (n - pairs.n_correct) * p**2
-    terms = (n, squared, n * w, n * fourth, n * fourth / w**2, squared / w, n * w**2)
-    return pairs.user.astype(np.intp), pairs.item.astype(np.intp), terms
+    return n, squared, n * w, n * fourth, n * fourth / w**2, squared / w, n * w**2
 
 
 def _aggregate(index: IndexArray, size: int, terms: tuple[FloatArray, ...]) -> ResidualFit:
@@ -97,11 +101,20 @@ def _aggregate(index: IndexArray, size: int, terms: tuple[FloatArray, ...]) -> R
 
 def item_residual_fit(responses: Responses, items: ItemParameters, theta: FloatArray) -> ResidualFit:
     """Infit/outfit of each item of ``items`` (J,) at abilities ``theta`` (N,, aligned with user_ids)."""
-    _, item, terms = _terms(responses, items, np.asarray(theta, dtype=np.float64))
-    return _aggregate(item, len(items), terms)
+    aligned = responses.aligned_to(items.item_id)
+    return residual_fits_at(aligned, pair_probabilities(aligned, items, theta))[0]
 
 
 def person_residual_fit(responses: Responses, items: ItemParameters, theta: FloatArray) -> ResidualFit:
     """Infit/outfit of each user of ``responses`` (N,) at abilities ``theta`` (N,)."""
-    user, _, terms = _terms(responses, items, np.asarray(theta, dtype=np.float64))
-    return _aggregate(user, responses.n_users, terms)
+    aligned = responses.aligned_to(items.item_id)
+    return residual_fits_at(aligned, pair_probabilities(aligned, items, theta))[1]
+
+
+def residual_fits_at(responses: Responses, p: FloatArray) -> tuple[ResidualFit, ResidualFit]:
+    """(per item (J,), per user (N,)) infit/outfit from the probabilities ``p`` (P,) of
+    ``responses.pairs`` (``pair_probabilities``): the terms are computed once for both."""
+    pairs = responses.pairs
+    terms = _terms(pairs, p)
+    items = _aggregate(pairs.item.astype(np.intp, copy=False), responses.n_items, terms)
+    return items, _aggregate(pairs.user.astype(np.intp, copy=False), responses.n_users, terms)
