@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dreamseed.irt import calibrate, score, simulate_responses
-from dreamseed.irt import calibration as calibration_module
+from dreamseed.irt import standard_errors as standard_errors_module
 from dreamseed.irt.estep import EStepper, log_likelihood_by_user, posterior_by_user
 from dreamseed.irt.item_model import stacked_log_table
 from dreamseed.irt.quadrature import QuadratureGrid
@@ -61,7 +61,7 @@ def test_block_diagonal_errors_summed_over_user_chunks_are_the_same(
     data: SimulatedData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = calibrate(data.responses, "2PL", covariance="block-diagonal")
-    monkeypatch.setattr(calibration_module, "SE_CHUNK_ANSWERS", 50_000)  # 8 chunks of users
+    monkeypatch.setattr(standard_errors_module, "SE_BLOCK_CELLS", 7_500 * 41)  # 8 blocks of users
     chunked = calibrate(data.responses, "2PL", covariance="block-diagonal")
     np.testing.assert_allclose(chunked.items.a, whole.items.a, rtol=0, atol=0)
     np.testing.assert_allclose(

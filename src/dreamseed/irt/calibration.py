@@ -44,11 +44,10 @@ from dreamseed.irt.mstep import (
 from dreamseed.irt.packing import ParameterLayout, fixed_mask_and_start, take_items
 from dreamseed.irt.parameters import Abilities, ItemParameters, Priors, difficulty_from_intercept
 from dreamseed.irt.quadrature import QuadratureGrid
-from dreamseed.irt.responses import Responses, row_blocks
+from dreamseed.irt.responses import Responses
 from dreamseed.irt.scoring import score
 from dreamseed.irt.standard_errors import (
     irt_standard_errors,
-    item_standard_errors,
     observed_item_information,
     standard_errors_from_information,
 )
@@ -164,7 +163,7 @@ def calibrate(
     settings = _settings(problem.grid, tol, loglik_tol, max_iter, accelerate, problem.priors, item_model)
     method = _covariance_method(covariance, problem) if standard_errors else None
     settings["standard_errors"] = method
-    return _result(problem, outcome, fixed_items, method, settings)
+    return _result(problem, outcome, fixed_items, method, settings, n_threads)
 
 
 def _covariance_method(requested: str, problem: _Problem) -> str:
@@ -212,13 +211,22 @@ def _result(
     fixed_items: ItemParameters | None,
     standard_errors: str | None,
     settings: dict[str, Any],
+    n_threads: int,
 ) -> Calibration:
     items, mean, sd = problem.layout.unpack(outcome.x)
     free, grid, data, model = problem.layout.free, problem.grid, problem.data, problem.model
     weights = QuadratureGrid.on_points(grid.points, mean, sd).log_weights
-    table = stacked_log_table(items.a, items.d, items.c, grid.points)
-    loglik = float(np.sum(log_likelihood_by_user(data.counts, table, weights)))
-    covariance, ses = None, (np.zeros(free.size),) * 3
+    covariance, ses, loglik = None, (np.zeros(free.size),) * 3, None
+    if standard_errors == "block-diagonal" and free.any():
+        # one pass over the users gives the log-likelihood and the items' information blocks
+        information = observed_item_information(
+            data.counts, items, grid.points, weights, model.n_params, n_threads
+        )
+        ses = standard_errors_from_information(information.information, items, model, problem.priors, free)
+        loglik = information.loglik
+    if loglik is None:
+        table = stacked_log_table(items.a, items.d, items.c, grid.points)
+        loglik = float(np.sum(log_likelihood_by_user(data.counts, table, weights)))
     if standard_errors == "full" and (free.any() or problem.layout.population):
         covariance_problem = CovarianceProblem(
             data.counts, data.pairs, items, grid.points, mean, sd, model, problem.priors, free,
@@ -227,8 +235,6 @@ def _result(
         covariance = parameter_covariance(covariance_problem)
         blocks = item_covariance_blocks(covariance_problem, covariance)
         ses = irt_standard_errors(blocks, items, free, model.n_params)
-    elif standard_errors == "block-diagonal" and free.any():
-        ses = _block_diagonal_errors(data, items, grid.points, weights, model, problem.priors, free)
     responses = problem.responses
     estimated = _irt_items(data.item_ids, items, ses)
     with_extremes = with_extreme_items(
@@ -238,7 +244,7 @@ def _result(
     n_parameters = model.free_parameter_count(int(free.sum())) + problem.layout.n_population
     return Calibration(
         items=all_items,
-        abilities=score(responses, all_items, "EAP", prior_mean=mean, prior_sd=sd),
+        abilities=score(responses, all_items, "EAP", prior_mean=mean, prior_sd=sd, n_threads=n_threads),
         model=model.name,
         loglik=loglik,
         log_posterior=loglik + _total_log_prior(items, free, model, problem.priors),
@@ -257,33 +263,6 @@ def _result(
         settings=settings,
         covariance=covariance,
     )
-
-
-#: Answers above which block-diagonal SEs are summed over chunks of users (bounds the pairs' memory).
-SE_CHUNK_ANSWERS = 4_000_000
-
-
-def _block_diagonal_errors(
-    data: Responses,
-    items: ItemArrays,
-    points: FloatArray,
-    weights: FloatArray,
-    model: ItemModel,
-    priors: Priors,
-    free: BoolArray,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Block-diagonal item SEs; on large data the Louis information (a sum over users) is summed over
-    chunks of about ``SE_CHUNK_ANSWERS`` answers, so only one chunk's pairs and posteriors exist."""
-    if data.counts.nnz <= SE_CHUNK_ANSWERS:
-        return item_standard_errors(data.counts, data.pairs, items, points, weights, model, priors, free)
-    users_per_chunk = max(1, int(SE_CHUNK_ANSWERS * data.n_users / data.counts.nnz))
-    information = np.zeros((items.a.size, model.n_params, model.n_params))
-    lo = 0
-    for block in row_blocks(data.counts, users_per_chunk):
-        chunk = Responses(data.user_ids[lo : lo + block.shape[0]], data.item_ids, block)
-        information += observed_item_information(block, chunk.pairs, items, points, weights, model.n_params)
-        lo += block.shape[0]
-    return standard_errors_from_information(information, items, model, priors, free)
 
 
 def _em_map(stepper: EStepper, problem: _Problem) -> Callable[[FloatArray], tuple[FloatArray, float]]:

@@ -18,6 +18,7 @@ Users with no answers on the given items get the prior: θ = mean, SE = SD (``n_
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -42,8 +43,12 @@ def score(
     prior_mean: float = 0.0,
     prior_sd: float = 1.0,
     grid: QuadratureGrid | None = None,
+    n_threads: int = 1,
 ) -> Abilities:
-    """Score every user of ``responses`` with fixed ``items``; returns one estimate per user."""
+    """Score every user of ``responses`` with fixed ``items``; returns one estimate per user.
+
+    ``n_threads`` threads share the chunks of users of the grid pass (same numbers whatever the
+    count: each chunk is computed alone)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     grid = grid or scoring_grid(prior_mean, prior_sd)
@@ -51,12 +56,12 @@ def score(
     table = stacked_log_table(items.a, items.d, items.c, grid.points)
     n_responses = aligned.responses_per_user()
     if method == "EAP":
-        theta, se = _by_chunk(aligned, table, lambda loglik: _eap(loglik, grid))
+        theta, se = _by_chunk(aligned, table, lambda loglik: _eap(loglik, grid), n_threads)
     else:
         pairs = aligned.pairs
         shift = grid.log_weights if method == "MAP" else 0.0
         start, _ = _by_chunk(
-            aligned, table, lambda loglik: (grid.points[np.argmax(loglik + shift, axis=1)],) * 2
+            aligned, table, lambda loglik: (grid.points[np.argmax(loglik + shift, axis=1)],) * 2, n_threads
         )
         precision = 1.0 / prior_sd**2 if method == "MAP" else 0.0
         bounds = (float(grid.points[0]), float(grid.points[-1]))
@@ -78,16 +83,26 @@ def _by_chunk(
     responses: Responses,
     table: FloatArray,
     estimate: Callable[[FloatArray], tuple[FloatArray, FloatArray]],
+    n_threads: int = 1,
 ) -> tuple[FloatArray, FloatArray]:
     """``estimate`` of each chunk of users' log-likelihoods on the grid (chunk, Q), concatenated: no
-    users × points matrix for all users at once and no float64 copy of the answers."""
+    users × points matrix for all users at once and no float64 copy of the answers; the chunks are
+    shared by ``n_threads`` threads (scipy's sparse product and numpy's ufuncs release the GIL)."""
     size = max(1, _CHUNK_CELLS // table.shape[1])
     first, second = np.empty(responses.n_users), np.empty(responses.n_users)
-    lo = 0
-    for block in row_blocks(responses.counts, size):
-        hi = lo + block.shape[0]
-        first[lo:hi], second[lo:hi] = estimate(np.asarray(block.astype(np.float64) @ table))
-        lo = hi
+    blocks = row_blocks(responses.counts, size)
+    starts = np.concatenate([[0], np.cumsum([block.shape[0] for block in blocks])])
+
+    def run(index: int) -> None:
+        lo, hi = starts[index], starts[index + 1]
+        first[lo:hi], second[lo:hi] = estimate(np.asarray(blocks[index].astype(np.float64) @ table))
+
+    if n_threads > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(min(n_threads, len(blocks))) as pool:
+            list(pool.map(run, range(len(blocks))))
+    else:
+        for index in range(len(blocks)):
+            run(index)
     return first, second
 
 

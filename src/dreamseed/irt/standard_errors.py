@@ -6,62 +6,193 @@ For item j with parameters η_j = (a, d[, γ]), Louis' identity gives the observ
 
 where ℓ_c is the complete-data log-likelihood, u_pj the complete-data score of user p's answers
 to item j, and expectations are over each user's posterior on the quadrature grid. The first two
-terms reduce to expected counts (sparse products); the last needs each observed pair's posterior
-expectation of the score, computed as dense (users-chunk × items) products and read at the
-observed pairs only. This is the item's diagonal block of the full observed information, i.e. the
-information about η_j with every other item held at its estimate; standard errors from it ignore
-between-item covariance and are slightly smaller than full-matrix ones (for the 1PL the shared
-slope is handled jointly through the arrow-shaped block of (slope, intercepts)). Prior curvature
-is added for Bayes-modal items. SEs of (a, b, c) follow by the delta method.
+terms reduce to expected counts (sparse products). The last needs each observed pair's posterior
+expectation of the score, E_p[u_pj] = n_right·π_p g1_j + n_wrong·π_p g0_j with g1_j, g0_j the
+item's (Q, K) score tables: it is computed column by column of the answers (the users who
+answered item j right, then wrong: their posterior rows gathered, times the item's table), i.e.
+about nnz × Q × K multiply-adds and no users × items product. This is the item's diagonal block
+of the full observed information, i.e. the information about η_j with every other item held at
+its estimate; standard errors from it ignore between-item covariance and are slightly smaller
+than full-matrix ones (for the 1PL the shared slope is handled jointly through the arrow-shaped
+block of (slope, intercepts)). Prior curvature is added for Bayes-modal items. SEs of (a, b, c)
+follow by the delta method.
+
+The same pass over the users yields the marginal log-likelihood at the estimates (float64), so
+a calibration computes its log-likelihood and its block-diagonal SEs from one set of posteriors.
 """
 
 from __future__ import annotations
 
-import itertools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from dreamseed.irt.estep import posterior_by_user
+from dreamseed.irt.estep import FLOAT32_MIN_NNZ
 from dreamseed.irt.item_model import ItemModel, probability_derivatives, stacked_log_table
 from dreamseed.irt.mstep import ItemArrays, common_slope_prior_terms, prior_terms
 from dreamseed.irt.parameters import Priors
-from dreamseed.irt.responses import ResponsePairs
+from dreamseed.irt.responses import row_blocks
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-_CHUNK = 8192
+#: Users × grid points of one block of the SE pass (its float64 posteriors: 32 MB); blocks are
+#: shared by the threads, so at most ``n_threads`` blocks' posteriors exist at once.
+SE_BLOCK_CELLS = 1 << 22
 _SE_CAP = 1e4
+
+
+@dataclass(frozen=True, eq=False)
+class ItemInformation:
+    """Louis observed-information block of each item (J, K, K), priors excluded, and the marginal
+    log-likelihood (float64, summed over users) at the same parameters."""
+
+    information: FloatArray
+    loglik: float
 
 
 def item_standard_errors(
     counts: sp.csr_matrix,
-    pairs: ResponsePairs,
     items: ItemArrays,
     points: FloatArray,
     log_weights: FloatArray,
     model: ItemModel,
     priors: Priors,
     free: BoolArray,
+    n_threads: int = 2,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(se_a, se_b, se_c), each shape (J,); 0 for items that are not free."""
-    information = observed_item_information(counts, pairs, items, points, log_weights, model.n_params)
-    return standard_errors_from_information(information, items, model, priors, free)
+    information = observed_item_information(counts, items, points, log_weights, model.n_params, n_threads)
+    return standard_errors_from_information(information.information, items, model, priors, free)
 
 
 def observed_item_information(
     counts: sp.csr_matrix,
-    pairs: ResponsePairs,
     items: ItemArrays,
     points: FloatArray,
     log_weights: FloatArray,
     k: int,
+    n_threads: int = 2,
+) -> ItemInformation:
+    """Louis observed-information block of each item (J, K, K), priors excluded, with the marginal
+    log-likelihood; ``counts`` (N, 2J), grid ``points`` (Q,) with prior ``log_weights`` (Q,).
+
+    Users are processed in blocks of ``SE_BLOCK_CELLS`` users × points by ``n_threads`` threads;
+    the gathered posteriors and score tables are float32 on data of at least ``FLOAT32_MIN_NNZ``
+    stored cells (every sum is accumulated in float64), float64 otherwise."""
+    j = items.a.size
+    table = stacked_log_table(items.a, items.d, items.c, points)
+    deriv = probability_derivatives(items.a, items.d, items.c, points, k, second=True)
+    g1 = deriv.gradient / deriv.p[..., None]
+    g0 = -deriv.gradient / (1.0 - deriv.p)[..., None]
+    dtype = np.float32 if counts.nnz >= FLOAT32_MIN_NNZ else np.float64
+    scores = np.concatenate([g1, g0]).astype(dtype)  # (2J, Q, K): column c's score table
+    blocks = row_blocks(counts, max(1, SE_BLOCK_CELLS // max(points.size, 1)))
+
+    def run(block: sp.csr_matrix) -> _BlockSums:
+        return _block_sums(block, table, log_weights, scores, dtype)
+
+    threads = max(1, min(n_threads, len(blocks)))
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(run, blocks))
+    else:
+        parts = [run(block) for block in blocks]
+    first, squared, cross, outer = (
+        np.sum([getattr(part, name) for part in parts], axis=0)
+        for name in ("first", "squared", "cross", "outer")
+    )
+    right, wrong = first[:j], first[j:]
+    complete = np.einsum("jq,jqkl->jkl", -right / deriv.p + wrong / (1.0 - deriv.p), deriv.hessian)
+    complete += np.einsum("jq,jqk,jql->jkl", right, g1, g1) + np.einsum("jq,jqk,jql->jkl", wrong, g0, g0)
+    square = _square_from_sums(squared, cross, g1, g0)
+    return ItemInformation(
+        np.asarray(complete - square + outer, dtype=np.float64), float(sum(p.loglik for p in parts))
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _BlockSums:
+    """One block of users' sums: expected counts ``first`` and Σ π·n² ``squared`` (2J, Q),
+    Σ π·n_right·n_wrong ``cross`` (J, Q), Σ E[u]E[u]ᵀ ``outer`` (J, K, K) and the log-likelihood."""
+
+    first: FloatArray
+    squared: FloatArray
+    cross: FloatArray
+    outer: FloatArray
+    loglik: float
+
+
+def _block_sums(
+    block: sp.csr_matrix, table: FloatArray, log_weights: FloatArray, scores: npt.NDArray[Any], dtype: Any
+) -> _BlockSums:
+    j = table.shape[0] // 2
+    work = np.asarray(block.astype(np.float64) @ table) + log_weights
+    peak = work.max(axis=1, keepdims=True)
+    work -= peak
+    np.exp(work, out=work)
+    total = work.sum(axis=1, keepdims=True)
+    loglik = float(np.sum(peak) + np.sum(np.log(total)))
+    work /= total  # the posteriors (c, Q)
+    by_column = block.tocsc()
+    by_column.sort_indices()
+    first = np.asarray(by_column.T @ work)
+    binary = by_column.nnz == 0 or float(by_column.data.max()) <= 1.0
+    if binary:
+        squared = first
+    else:
+        square_counts = sp.csc_matrix(
+            (np.square(by_column.data, dtype=np.float64), by_column.indices, by_column.indptr),
+            by_column.shape,
+        )
+        squared = np.asarray(square_counts.T @ work)
+    both = sp.csc_matrix(by_column[:, :j].multiply(by_column[:, j:]))
+    both.eliminate_zeros()
+    cross = np.asarray(both.T @ work) if both.nnz else np.zeros((j, table.shape[1]))
+    posterior = work.astype(dtype, copy=False)
+    outer = _column_outer(by_column, posterior, scores, j)
+    if both.nnz:
+        mixed = _column_mixed(both, posterior, scores, j)
+        outer += mixed + np.swapaxes(mixed, -1, -2)
+    return _BlockSums(first, squared, cross, outer, loglik)
+
+
+def _column_outer(
+    by_column: sp.csc_matrix, posterior: npt.NDArray[Any], scores: npt.NDArray[Any], n_items: int
 ) -> FloatArray:
-    """Louis observed-information block of each item (J, K, K), priors excluded: a sum over users,
-    so it may be computed on chunks of users (their rows of ``counts`` and their ``pairs``) and added."""
-    return _observed_information(counts, pairs, items, items.c, points, log_weights, k)
+    """Σ over the stored cells of column c of n² (π_p g_c)(π_p g_c)ᵀ, summed per item, (J, K, K)."""
+    k = scores.shape[-1]
+    outer = np.zeros((n_items, k, k))
+    indptr, indices, data = by_column.indptr, by_column.indices, by_column.data
+    for column in range(2 * n_items):
+        lo, hi = indptr[column], indptr[column + 1]
+        if hi == lo:
+            continue
+        expected = (posterior[indices[lo:hi]] @ scores[column]).astype(np.float64)  # (n, K)
+        outer[column % n_items] += expected.T @ (expected * np.square(data[lo:hi], dtype=np.float64)[:, None])
+    return outer
+
+
+def _column_mixed(
+    both: sp.csc_matrix, posterior: npt.NDArray[Any], scores: npt.NDArray[Any], n_items: int
+) -> FloatArray:
+    """Σ over pairs answered both right and wrong of n_right·n_wrong (π_p g1_j)(π_p g0_j)ᵀ, (J, K, K)."""
+    k = scores.shape[-1]
+    mixed = np.zeros((n_items, k, k))
+    indptr, indices, data = both.indptr, both.indices, both.data
+    for item in range(n_items):
+        lo, hi = indptr[item], indptr[item + 1]
+        if hi == lo:
+            continue
+        rows = posterior[indices[lo:hi]]
+        right = (rows @ scores[item]).astype(np.float64)
+        wrong = (rows @ scores[n_items + item]).astype(np.float64)
+        mixed[item] = right.T @ (wrong * np.asarray(data[lo:hi], dtype=np.float64)[:, None])
+    return mixed
 
 
 def standard_errors_from_information(
@@ -83,87 +214,22 @@ def standard_errors_from_information(
     return irt_standard_errors(covariance, items, free, k)
 
 
-def _observed_information(
-    counts: sp.csr_matrix,
-    pairs: ResponsePairs,
-    items: ItemArrays,
-    c: FloatArray,
-    points: FloatArray,
-    log_weights: FloatArray,
-    k: int,
-) -> FloatArray:
-    """Louis observed-information block of each item, shape (J, K, K)."""
-    j = items.a.size
-    table = stacked_log_table(items.a, items.d, c, points)
-    posterior = posterior_by_user(counts, table, log_weights)
-    first = np.asarray(counts.T @ posterior)
-    right, wrong = first[:j], first[j:]
-    deriv = probability_derivatives(items.a, items.d, c, points, k, second=True)
-    g1 = deriv.gradient / deriv.p[..., None]
-    g0 = -deriv.gradient / (1.0 - deriv.p)[..., None]
-    outer1 = g1[..., :, None] * g1[..., None, :]
-    outer0 = g0[..., :, None] * g0[..., None, :]
-    complete = np.einsum("jq,jqkl->jkl", -right / deriv.p + wrong / (1.0 - deriv.p), deriv.hessian)
-    complete += np.einsum("jq,jqkl->jkl", right, outer1) + np.einsum("jq,jqkl->jkl", wrong, outer0)
-    return complete - within_item_score_covariance(counts, pairs, posterior, g1, g0)
-
-
-def within_item_score_covariance(
-    counts: sp.csr_matrix, pairs: ResponsePairs, posterior: FloatArray, g1: FloatArray, g0: FloatArray
-) -> FloatArray:
-    """Σ_p Cov_p(u_pj) of each item's complete-data score over the users' posteriors, (J, K, K).
-
-    ``g1``/``g0`` (J, Q, K) are ∂ log P/∂η and ∂ log(1 − P)/∂η on the grid, ``posterior`` (N, Q).
-    """
-    j = g1.shape[0]
-    return score_square(counts, posterior, g1, g0) - _expected_score_outer(posterior, pairs, g1, g0, j)
-
-
 def score_square(counts: sp.csr_matrix, posterior: FloatArray, g1: FloatArray, g0: FloatArray) -> FloatArray:
     """Σ_p E_p[u_pj u_pjᵀ] of each item's complete-data score, (J, K, K) (sparse products)."""
     j = g1.shape[0]
     squared = np.asarray(counts.multiply(counts).T @ posterior)
     cross = np.asarray(counts[:, :j].multiply(counts[:, j:]).T @ posterior)
-    outer1 = g1[..., :, None] * g1[..., None, :]
-    outer0 = g0[..., :, None] * g0[..., None, :]
-    mixed = g1[..., :, None] * g0[..., None, :]
-    square = np.einsum("jq,jqkl->jkl", squared[:j], outer1)
-    square += np.einsum("jq,jqkl->jkl", squared[j:], outer0)
-    square += np.einsum("jq,jqkl->jkl", cross, mixed + np.swapaxes(mixed, -1, -2))
+    return _square_from_sums(squared, cross, g1, g0)
+
+
+def _square_from_sums(squared: FloatArray, cross: FloatArray, g1: FloatArray, g0: FloatArray) -> FloatArray:
+    """Σ_p E_p[u uᵀ] per item (J, K, K) from Σ π·n² (2J, Q) and Σ π·n_right·n_wrong (J, Q)."""
+    j = g1.shape[0]
+    mixed = np.einsum("jqk,jql->jkl", cross[:, :, None] * g1, g0)
+    square = np.einsum("jq,jqk,jql->jkl", squared[:j], g1, g1)
+    square += np.einsum("jq,jqk,jql->jkl", squared[j:], g0, g0)
+    square += mixed + np.swapaxes(mixed, -1, -2)
     return np.asarray(square, dtype=np.float64)
-
-
-def _expected_score_outer(
-    posterior: FloatArray, pairs: ResponsePairs, g1: FloatArray, g0: FloatArray, n_items: int
-) -> FloatArray:
-    """Σ over observed pairs of E[u]E[u]ᵀ per item, (J, K, K).
-
-    E[u] = n_right·E[g1] + n_wrong·E[g0] for each pair; E[g] comes from a dense product of a chunk
-    of users' posteriors (chunk, Q) with a (Q, J·K) table, read at the pairs' K contiguous cells.
-    """
-    k = g1.shape[-1]
-    table_right = g1.transpose(1, 0, 2).reshape(g1.shape[1], n_items * k).astype(np.float32)
-    table_wrong = g0.transpose(1, 0, 2).reshape(g0.shape[1], n_items * k).astype(np.float32)
-    n_wrong_all = pairs.n_total - pairs.n_correct
-    result = np.zeros((n_items, k, k))
-    starts = np.searchsorted(pairs.user, np.arange(0, posterior.shape[0] + _CHUNK, _CHUNK))
-    for chunk, (lo, hi) in enumerate(itertools.pairwise(starts)):
-        if hi <= lo:
-            continue
-        block = posterior[chunk * _CHUNK : (chunk + 1) * _CHUNK].astype(np.float32)
-        first_cell = (pairs.user[lo:hi] - chunk * _CHUNK) * (n_items * k) + pairs.item[lo:hi] * k
-        cell = first_cell[:, None] + np.arange(k)
-        right, wrong = pairs.n_correct[lo:hi, None], n_wrong_all[lo:hi, None]
-        score = right * np.take((block @ table_right).reshape(-1), cell)
-        score = (score + wrong * np.take((block @ table_wrong).reshape(-1), cell)).astype(np.float64)
-        cols = pairs.item[lo:hi]
-        for a in range(k):
-            for b in range(a, k):
-                total = np.bincount(cols, weights=score[:, a] * score[:, b], minlength=n_items)
-                result[:, a, b] += total
-                if a != b:
-                    result[:, b, a] += total
-    return result
 
 
 def _inverse(information: FloatArray) -> FloatArray:
