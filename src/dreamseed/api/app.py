@@ -23,7 +23,6 @@ from dreamseed import __version__
 from dreamseed.api.deps import ServiceState
 from dreamseed.api.docs_pages import OAUTH2_REDIRECT, STATIC_PREFIX, add_docs_pages
 from dreamseed.api.fast_paths import FastPaths
-from dreamseed.api.item_bank import ItemBankCache
 from dreamseed.api.metrics import ServiceMetrics
 from dreamseed.api.middleware import GuardPolicy, RequestGuard, RequestMetrics
 from dreamseed.api.openapi import add_request_schemas
@@ -31,6 +30,7 @@ from dreamseed.api.routes import analysis, health, ingest, irt, metrics
 from dreamseed.api.routes import cat as cat_routes
 from dreamseed.api.schemas import CalibrateRequest, ScoreRequest, UpdateThetaRequest
 from dreamseed.console import CONSOLE_PREFIX, add_console
+from dreamseed.runtime.item_banks import ItemBankCache
 from dreamseed.settings import Settings
 from dreamseed.storage import irt_service
 from dreamseed.storage.database import AsyncPool

@@ -3,8 +3,9 @@ with the session's state in ``cat_events`` (PostgreSQL, so a session survives a 
 move between replicas).
 
 The bank of a version is mirt_item_params (with question.topic_id as the topic), turned into a
-``dreamseed.cat.ItemBank`` once and reloaded only when the parameters change (a cheap stamp query
-at most every ``check_interval`` seconds, as for update-theta). Sympson–Hetter K comes from the
+``dreamseed.cat.ItemBank`` once and held in the process's item bank cache
+(``dreamseed.runtime.item_banks``, the one update-theta uses): reloaded only when the parameters
+change. Sympson–Hetter K comes from the
 K.csv of ``dreamseed cat exposure`` (CAT_EXPOSURE_PARAMETERS), read with the bank, as are the
 items tagged retired (never served) and anchor (kept out when CAT_EXCLUDE_ANCHORS).
 
@@ -18,9 +19,7 @@ served; that is one indexed statement per next-item.
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,10 +32,12 @@ from fastapi import HTTPException
 from sqlalchemy import Connection
 
 from dreamseed.cat import CatInputError, EmptyTopicError, ItemBank, NextItem, Policy, estimate, next_item
+from dreamseed.runtime.item_banks import ItemBankCache
 from dreamseed.settings import Settings
-from dreamseed.storage import cat_store, irt_service
+from dreamseed.storage import cat_store
 
 PolicyName = Literal["test", "practice"]
+CAT_BANK_KEY = "cat"  # its key among the values of ``ItemBankCache``
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,17 +49,15 @@ class CatBank:
     bank: ItemBank | None
     index: dict[str, int]
     k: npt.NDArray[np.float64] | None
-    stamp: tuple[Any, ...]
     retired: frozenset[int] = frozenset()
     anchors: frozenset[int] = frozenset()
 
 
 def load_cat_bank(connection: Connection, version: str, settings: Settings) -> CatBank:
     """Read the bank of ``version`` now (and K when Sympson–Hetter is configured)."""
-    stamp = irt_service.read_item_bank_stamp(connection, version)
     frame = cat_store.read_cat_bank(connection, version)
     if frame.empty:
-        return CatBank(None, {}, None, stamp)
+        return CatBank(None, {}, None)
     ids = frame["item_id"].astype(str).to_numpy(dtype=object)
     bank = ItemBank.from_arrays(ids, frame["a"], frame["b"], frame["c"], frame["topic"])
     index = {str(item): k for k, item in enumerate(ids)}
@@ -69,7 +68,7 @@ def load_cat_bank(connection: Connection, version: str, settings: Settings) -> C
     )
     retired = frozenset(np.flatnonzero(frame["retired"].to_numpy(bool)).tolist())
     anchors = frozenset(np.flatnonzero(frame["anchor"].to_numpy(bool)).tolist())
-    return CatBank(bank, index, k, stamp, retired, anchors)
+    return CatBank(bank, index, k, retired, anchors)
 
 
 def exposure_parameters(path: Path | None, item_ids: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
@@ -85,33 +84,10 @@ def exposure_parameters(path: Path | None, item_ids: npt.NDArray[Any]) -> npt.ND
     return np.clip(values, 0.0, 1.0)
 
 
-class CatBankCache:
-    """Thread-safe ``CatBank`` per version, checked for changes every ``check_interval`` seconds."""
-
-    def __init__(
-        self, settings: Settings, check_interval: float, clock: Callable[[], float] = time.monotonic
-    ):
-        self.settings, self.check_interval, self._clock = settings, check_interval, clock
-        self._lock = threading.Lock()
-        self._banks: dict[str, tuple[CatBank, float]] = {}
-
-    def get(self, connection: Connection, version: str) -> CatBank:
-        cached = self._banks.get(version)
-        if cached is not None and self._clock() - cached[1] < self.check_interval:
-            return cached[0]
-        with self._lock:
-            cached = self._banks.get(version)
-            if cached is not None and self._clock() - cached[1] < self.check_interval:
-                return cached[0]
-            if (
-                cached is not None
-                and irt_service.read_item_bank_stamp(connection, version) == cached[0].stamp
-            ):
-                bank = cached[0]
-            else:
-                bank = load_cat_bank(connection, version, self.settings)
-            self._banks[version] = (bank, self._clock())
-            return bank
+def cat_bank(banks: ItemBankCache, connection: Connection, settings: Settings) -> CatBank:
+    """The CAT bank of MIRT_VERSION from the process's item bank cache (reloaded when the bank changed)."""
+    version = settings.mirt_version
+    return banks.value(connection, version, CAT_BANK_KEY, lambda c: load_cat_bank(c, version, settings))
 
 
 @dataclass(frozen=True)

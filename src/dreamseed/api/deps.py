@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 
-from dreamseed.api.item_bank import ItemBankCache
 from dreamseed.api.metrics import ServiceMetrics
+from dreamseed.runtime.item_banks import ItemBankCache
 from dreamseed.settings import Settings
 from dreamseed.storage.database import AsyncPool
 

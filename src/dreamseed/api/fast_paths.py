@@ -30,11 +30,11 @@ import psycopg
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dreamseed.api.deps import ServiceState
-from dreamseed.api.item_bank import ItemBank
 from dreamseed.api.json_body import check_shape
 from dreamseed.api.middleware import BodyTooLarge
 from dreamseed.api.routes.analysis import LIMITS, MAX_ANSWERS
 from dreamseed.api.schemas import UpdateThetaRequest
+from dreamseed.runtime.item_banks import ItemBank
 from dreamseed.storage import irt_service
 
 UPDATE_THETA = "/api/seedtest/analysis/irt/update-theta"

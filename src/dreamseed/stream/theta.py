@@ -12,7 +12,6 @@ the same numbers as `OnlineScorer.score` one user at a time.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,15 +23,16 @@ from scipy import sparse
 from sqlalchemy import Connection
 
 from dreamseed.ingest.records import ExamResultRow
-from dreamseed.irt import ItemParameters, OnlineScorer, QuadratureGrid
+from dreamseed.irt import OnlineScorer, QuadratureGrid
 from dreamseed.irt.item_model import stacked_log_table
-from dreamseed.storage import irt_service
+from dreamseed.runtime.item_banks import ItemBankCache, load_bank
 from dreamseed.storage.online_theta import OnlineTheta, read_recent_answers_of, record_online_thetas
 from dreamseed.stream.phases import Phases
 
 MAX_ANSWERS = 1000
 LOOKBACK_DAYS = 30  # the HTTP update's default lookback_days
 STAMP_CHECK_S = 2.0
+BATCH_BANK_KEY = "batch"  # its key among the values of ``ItemBankCache``
 
 
 @dataclass(frozen=True)
@@ -93,45 +93,29 @@ class BatchScorer:
 
 
 def read_bank(connection: Connection, version: str, default_version: str) -> Bank:
-    """mirt_item_params of ``version``, else the items with parameters in question.meta; numeric ids only."""
-    stamp = irt_service.read_item_bank_stamp(connection, version)
-    frame = irt_service.read_item_bank(connection, version)
-    if frame.empty and stamp[0] == 0:
-        frame = irt_service.read_question_bank(connection, version, version == default_version)
-    numeric = frame[frame["item_id"].astype(str).str.fullmatch(r"[0-9]{1,18}")]
-    if numeric.empty:
-        return Bank(None, "2PL", stamp)
-    model = str(numeric["model"].mode().iloc[0]) if numeric["model"].notna().any() else "2PL"
-    items = ItemParameters.from_arrays(
-        numeric["item_id"].astype(np.int64).to_numpy(),
-        numeric["a"].to_numpy(dtype=np.float64),
-        numeric["b"].to_numpy(dtype=np.float64),
-        numeric["c"].to_numpy(dtype=np.float64),
-    )
-    mean, sd = irt_service.read_population(connection, version) or (0.0, 1.0)
-    scorer = OnlineScorer(items, "EAP", mean, sd)
-    return Bank(scorer, model, stamp, BatchScorer(scorer))
+    """mirt_item_params of ``version``, else the items with parameters in question.meta; numeric ids
+    only (the online scorer's bank of ``dreamseed.runtime.item_banks``, with its batch scorer)."""
+    bank = load_bank(connection, version, None, default_version)
+    if bank.scorer is None:
+        return Bank(None, "2PL", bank.stamp)
+    return Bank(bank.scorer, bank.model, bank.stamp, BatchScorer(bank.scorer))
 
 
 class BankCache:
-    """The bank, re-read only when its stamp changed (checked at most every ``STAMP_CHECK_S``)."""
+    """The bank of ``version``, held in an ``ItemBankCache`` (the cache the HTTP service uses):
+    re-read only when its stamp changed, checked at most every ``STAMP_CHECK_S``."""
 
     def __init__(self, version: str, default_version: str) -> None:
         self.version, self.default_version = version, default_version
-        self._bank: Bank | None = None
-        self._checked_at = 0.0
+        self._banks = ItemBankCache(STAMP_CHECK_S, default_version=default_version)
 
     def get(self, connection: Connection) -> Bank:
-        now = time.monotonic()
-        if self._bank is not None and now - self._checked_at < STAMP_CHECK_S:
-            return self._bank
-        if (
-            self._bank is None
-            or irt_service.read_item_bank_stamp(connection, self.version) != self._bank.stamp
-        ):
-            self._bank = read_bank(connection, self.version, self.default_version)
-        self._checked_at = now
-        return self._bank
+        return self._banks.value(
+            connection,
+            self.version,
+            BATCH_BANK_KEY,
+            lambda c: read_bank(c, self.version, self.default_version),
+        )
 
 
 def landed_rows(rows: Sequence[ExamResultRow], stored: dict[str, datetime]) -> list[ExamResultRow]:

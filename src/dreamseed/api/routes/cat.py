@@ -15,7 +15,6 @@ session-end update-theta is unchanged. Bodies are parsed and the work done in a 
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -23,15 +22,14 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from dreamseed.api.cat_service import CatBankCache, NextItemAsk, record_answer, serve_next_item
-from dreamseed.api.deps import Service, ServiceState, require_token
+from dreamseed.api.cat_service import NextItemAsk, cat_bank, record_answer, serve_next_item
+from dreamseed.api.deps import Service, require_token
 from dreamseed.api.json_body import JsonLimits, parse_body
 from dreamseed.api.openapi import ERRORS, error_answer
 from dreamseed.api.schemas import Id
 
 router = APIRouter(prefix="/api/seedtest/analysis", tags=["adaptive"], dependencies=[Depends(require_token)])
 LIMITS = JsonLimits(max_depth=4, max_array=500)
-_CACHE_LOCK = threading.Lock()
 
 
 class AnswerIn(BaseModel):
@@ -151,18 +149,6 @@ def _inline(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": content}}
 
 
-def _banks(request: Request, service: ServiceState) -> CatBankCache:
-    cache = getattr(request.app.state, "cat_banks", None)
-    if cache is None:
-        with _CACHE_LOCK:
-            cache = getattr(request.app.state, "cat_banks", None)
-            if cache is None:
-                cache = CatBankCache(service.settings, service.item_banks.check_interval)
-                request.app.state.cat_banks = cache
-    assert isinstance(cache, CatBankCache)
-    return cache
-
-
 @router.post(
     "/irt/next-item",
     response_model=NextItemResponse,
@@ -171,7 +157,7 @@ def _banks(request: Request, service: ServiceState) -> CatBankCache:
 )
 async def next_item(request: Request, service: Service) -> dict[str, Any]:
     """The next question of an adaptive session and why, θ and SE so far, or `status: stop`."""
-    raw, banks = await request.body(), _banks(request, service)
+    raw = await request.body()
 
     def work() -> dict[str, Any]:
         body = parse_body(raw, NextItemRequest, LIMITS)
@@ -183,7 +169,7 @@ async def next_item(request: Request, service: Service) -> dict[str, Any]:
             body.exclude_answered_days, body.start,
         )  # fmt: skip
         with service.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            bank = banks.get(connection, service.settings.mirt_version)
+            bank = cat_bank(service.item_banks, connection, service.settings)
             return serve_next_item(connection, bank, ask, service.settings)
 
     return await anyio.to_thread.run_sync(work)
@@ -197,12 +183,12 @@ async def next_item(request: Request, service: Service) -> dict[str, Any]:
 )
 async def answer(request: Request, service: Service) -> dict[str, Any]:
     """Record the answer to an item served by next-item; θ and SE after it."""
-    raw, banks = await request.body(), _banks(request, service)
+    raw = await request.body()
 
     def work() -> dict[str, Any]:
         body = parse_body(raw, AnswerRequest, LIMITS)
         with service.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            bank = banks.get(connection, service.settings.mirt_version)
+            bank = cat_bank(service.item_banks, connection, service.settings)
             return record_answer(
                 connection, bank, body.user_id, body.session_id, body.item_id, body.correct, service.settings
             )

@@ -1,12 +1,14 @@
-"""The in-process item bank cache: loaded once, re-checked at most every interval, reloaded on change."""
+"""The process's item bank cache (dreamseed.runtime.item_banks): loaded once, re-checked at most every
+interval, reloaded on change; the online scorer, the CAT bank and the stream's bank are values of it."""
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import Engine, text
+import pytest
+from sqlalchemy import Connection, Engine, text
 
-from dreamseed.api.item_bank import ItemBankCache
+from dreamseed.runtime.item_banks import ItemBankCache
 
 
 class Clock:
@@ -76,3 +78,41 @@ def test_non_numeric_item_ids_are_skipped(engine: Engine) -> None:
             )
         )
         assert ItemBankCache(0).get(connection, "v1").n_items == 1
+
+
+def test_every_value_of_a_version_is_reloaded_after_one_stamp_check(engine: Engine) -> None:
+    put(engine, 1, 0.0)
+    clock, loads = Clock(), []
+    cache = ItemBankCache(check_interval=5.0, clock=clock)
+
+    def sized(connection: Connection) -> int:
+        loads.append(1)
+        return int(connection.execute(text("SELECT count(*) FROM mirt_item_params")).scalar_one())
+
+    with engine.connect() as connection:
+        assert (cache.get(connection, "v1").n_items, cache.value(connection, "v1", "count", sized)) == (1, 1)
+        put(engine, 2, 1.0)
+        clock.now = 4.0
+        assert cache.fresh_value("v1", "count") == 1  # within the interval, no connection needed
+        clock.now = 6.0
+        assert cache.fresh("v1") is None  # stale: ask with a connection
+        assert cache.fresh_value("v1", "count") is None
+        assert cache.value(connection, "v1", "count", sized) == 2
+        assert cache.fresh("v1") is None  # the scorer's bank: loaded under the old stamp
+        assert cache.get(connection, "v1").n_items == 2
+        assert [bank.n_items for bank in cache.loaded()] == [2]
+    assert len(loads) == 2
+
+
+def test_a_failed_load_is_not_kept(engine: Engine) -> None:
+    put(engine, 1, 0.0)
+    cache = ItemBankCache(check_interval=60.0)
+
+    def broken(_connection: Connection) -> int:
+        raise ValueError("unreadable K.csv")
+
+    with engine.connect() as connection:
+        with pytest.raises(ValueError, match="unreadable"):
+            cache.value(connection, "v1", "cat", broken)
+        assert cache.fresh_value("v1", "cat") is None
+        assert cache.value(connection, "v1", "cat", lambda _c: 7) == 7
