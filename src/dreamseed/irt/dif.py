@@ -47,15 +47,11 @@ from dreamseed.irt.calibration import Calibration
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True, eq=False)
-class WaldDIF:
-    """Per studied item (shape (K,)): W, df, p and the Benjamini–Hochberg adjusted p; ``flagged``
-    marks adjusted p < ``alpha``."""
+class FlaggedItems:
+    """What every DIF result shares: per studied item (shape (K,)) an id and a Benjamini–Hochberg
+    adjusted p; an item is flagged when its adjusted p < ``alpha``."""
 
     item_id: npt.NDArray[Any]
-    statistic: FloatArray
-    df: int
-    p_value: FloatArray
     adjusted_p: FloatArray
     alpha: float
 
@@ -65,6 +61,24 @@ class WaldDIF:
 
     def flagged_items(self) -> list[Any]:
         return self.item_id[self.flagged].tolist()
+
+    def item_value(self, k: int) -> Any:
+        """Item ``k``'s id as a plain Python value (for JSON)."""
+        value = self.item_id[k]
+        return value.item() if hasattr(value, "item") else value
+
+
+@dataclass(frozen=True, eq=False)
+class WaldDIF(FlaggedItems):
+    """Per studied item (shape (K,)): W, df, p and the Benjamini–Hochberg adjusted p; ``flagged``
+    marks adjusted p < ``alpha``."""
+
+    item_id: npt.NDArray[Any]
+    statistic: FloatArray
+    df: int
+    p_value: FloatArray
+    adjusted_p: FloatArray
+    alpha: float
 
 
 def benjamini_hochberg(p_values: FloatArray) -> FloatArray:

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import chdtrc
 
-from dreamseed.irt.dif import benjamini_hochberg
+from dreamseed.irt.dif import FlaggedItems, benjamini_hochberg
 from dreamseed.irt.item_model import ModelName
 from dreamseed.irt.multigroup import MultiGroupCalibration, calibrate_groups, model_parameters
 from dreamseed.irt.quadrature import QuadratureGrid
@@ -25,7 +25,7 @@ Scheme = Literal["drop", "add"]
 
 
 @dataclass(frozen=True, eq=False)
-class LikelihoodRatioDIF:
+class LikelihoodRatioDIF(FlaggedItems):
     """Per studied item (shape (K,)): X2, df, p, Benjamini–Hochberg adjusted p, and the
     differences ΔAIC, ΔSABIC, ΔBIC (less minus more constrained model); ``flagged`` marks
     adjusted p < ``alpha``. ``anchors``: the items invariant in the baseline; ``rounds``: the
@@ -48,18 +48,11 @@ class LikelihoodRatioDIF:
     rounds: int = 1
     history: list[list[Any]] = field(default_factory=list)
 
-    @property
-    def flagged(self) -> npt.NDArray[np.bool_]:
-        return np.asarray(self.adjusted_p < self.alpha)
-
-    def flagged_items(self) -> list[Any]:
-        return self.item_id[self.flagged].tolist()
-
     def rows(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per studied item."""
         return [
             {
-                "item_id": self.item_id[k].item() if hasattr(self.item_id[k], "item") else self.item_id[k],
+                "item_id": self.item_value(k),
                 "X2": float(self.statistic[k]),
                 "df": int(self.df[k]),
                 "p": float(self.p_value[k]),

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import chdtrc
 
-from dreamseed.irt.dif import benjamini_hochberg
+from dreamseed.irt.dif import FlaggedItems, benjamini_hochberg
 from dreamseed.irt.responses import Responses
 
 FloatArray = npt.NDArray[np.float64]
@@ -30,7 +30,7 @@ DELTA_SCALE = 2.35
 
 
 @dataclass(frozen=True, eq=False)
-class MantelHaenszelDIF:
+class MantelHaenszelDIF(FlaggedItems):
     """Per item (shape (J,)): common odds ratio ``odds_ratio`` (> 1: easier for the reference
     group at equal score), ``d_dif`` = −2.35 ln α_MH and its ``se_d_dif``, the MH χ², its p and
     the Benjamini–Hochberg adjusted p (``flagged``: adjusted p < ``alpha``), the ETS class
@@ -51,18 +51,11 @@ class MantelHaenszelDIF:
     alpha: float
     n_dropped: int = 0
 
-    @property
-    def flagged(self) -> npt.NDArray[np.bool_]:
-        return np.asarray(self.adjusted_p < self.alpha)
-
-    def flagged_items(self) -> list[Any]:
-        return self.item_id[self.flagged].tolist()
-
     def rows(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per item."""
         return [
             {
-                "item_id": self.item_id[k].item() if hasattr(self.item_id[k], "item") else self.item_id[k],
+                "item_id": self.item_value(k),
                 "odds_ratio": float(self.odds_ratio[k]),
                 "mh_d_dif": float(self.d_dif[k]),
                 "se": float(self.se_d_dif[k]),
