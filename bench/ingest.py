@@ -9,7 +9,10 @@ transaction) into a freshly migrated database, (2) with --before, the same with 
 migrations of git revision REV (its `src/` extracted and run in a subprocess, timed inside it, on
 the same server and file), (3) a plain COPY of the same JSON lines into a bare jsonb table and
 (4) a plain COPY of the same questions, already flattened, into a bare table without indexes.
-Prints questions/s per round and the ratio of ours to each baseline of the same round.
+Odd rounds run "before" first, even rounds ours first, and every timed load starts right after a
+CHECKPOINT, so neither pays for the other's WAL. Prints seconds, questions/s, the loader's Python
+CPU seconds and its server backends' CPU seconds (from /proc) per round, and the ratio of ours to
+each baseline of the same round.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
 from bench._support import machine, markdown_table, scratch_database, timed
+from bench.ingest_cpu import backend_cpu_seconds
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -42,17 +47,25 @@ QUESTIONS_PER_STUDENT_8_WEEKS = 146  # measured on the default synthetic model
 BEFORE_WORKER = """
 import json, sys, time
 from pathlib import Path
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from dreamseed.ingest.files import exam_result_records, numbered_lines
 from dreamseed.storage import migrate
 from dreamseed.storage.database import create_database_engine
 from dreamseed.storage.ingest import load_exam_results
+sys.path.insert(0, sys.argv[3])
+from ingest_cpu import backend_cpu_seconds
 engine = create_database_engine(make_url(sys.argv[1]))
 migrate.upgrade(engine)
+with engine.connect() as connection:
+    connection.execute(text("CHECKPOINT"))
 path = Path(sys.argv[2])
-started = time.perf_counter()
+backend = backend_cpu_seconds(engine)
+started, cpu = time.perf_counter(), time.process_time()
 summary = load_exam_results(engine, exam_result_records(numbered_lines(path)), path.name)
-print(json.dumps({"seconds": time.perf_counter() - started, "inserted": summary.inserted}))
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+backend = sum(backend_cpu_seconds(engine, backend).values())
+print(json.dumps({"seconds": seconds, "python_cpu": cpu, "backend_cpu": backend, "inserted": summary.inserted}))
 """
 
 
@@ -97,29 +110,100 @@ def extract_source(revision: str, into: Path) -> Path:
     return into / "src"
 
 
-def time_before(source: Path, url: str, path: Path) -> float:
+def time_before(source: Path, url: str, path: Path) -> dict[str, float]:
+    """Seconds, Python CPU and backend CPU seconds of revision `source`'s loader on `path`."""
     environment = {**os.environ, "PYTHONPATH": str(source)}
     done = subprocess.run(
-        [sys.executable, "-c", BEFORE_WORKER, url, str(path)],
+        [sys.executable, "-c", BEFORE_WORKER, url, str(path), str(Path(__file__).parent)],
         check=True,
         capture_output=True,
         text=True,
         env=environment,
         cwd=source.parent,
     )
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {key: float(result[key]) for key in ("seconds", "python_cpu", "backend_cpu")}
 
 
-def time_ours(url: str, path: Path, seconds: dict[str, float]) -> int:
+def time_ours(url: str, path: Path) -> tuple[dict[str, float], int]:
+    """Seconds, Python CPU and backend CPU seconds of this loader on `path`; the attempts loaded."""
     target = create_database_engine(make_url(url))
     try:
         migrate.upgrade(target)
-        with timed(seconds, "ours"):
-            load_exam_results(target, exam_result_records(numbered_lines(path)), path.name)
         with target.connect() as connection:
-            return int(connection.execute(text("SELECT count(*) FROM attempt_fact")).scalar_one())
+            connection.execute(text("CHECKPOINT"))
+        backend = backend_cpu_seconds(target)
+        started, cpu = time.perf_counter(), time.process_time()
+        load_exam_results(target, exam_result_records(numbered_lines(path)), path.name)
+        measured = {"seconds": time.perf_counter() - started, "python_cpu": time.process_time() - cpu}
+        measured["backend_cpu"] = sum(backend_cpu_seconds(target, backend).values())
+        with target.connect() as connection:
+            attempts = int(connection.execute(text("SELECT count(*) FROM attempt_fact")).scalar_one())
+        return measured, attempts
     finally:
         target.dispose()
+
+
+LABELS = {
+    "before": "dreamseed ingest, before ({before})",
+    "ours": "dreamseed ingest (parse, check, upsert, attempts, sessions)",
+    "copy_lines": "plain COPY of the JSON lines into a bare jsonb table",
+    "copy_questions": "plain COPY of the flattened questions into a bare table",
+}
+
+
+def one_round(
+    engine: Engine,
+    round_no: int,
+    source: Path | None,
+    path: Path,
+    data: tuple[list[str], list[tuple[object, ...]]],
+) -> tuple[dict[str, dict[str, float]], int]:
+    """Every measurement of one round (odd rounds: before first; even rounds: ours first)."""
+    lines, flat = data
+    measured: dict[str, dict[str, float]] = {}
+    attempts = 0
+    loaders = ["before", "ours"] if round_no % 2 else ["ours", "before"]
+    for name in loaders:
+        if name == "before" and source is not None:
+            measured["before"] = time_before(source, fresh_database(engine, f"before_{round_no}"), path)
+        elif name == "ours":
+            measured["ours"], attempts = time_ours(fresh_database(engine, f"after_{round_no}"), path)
+    seconds: dict[str, float] = {}
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE bare_lines, bare_questions"))
+        connection.execute(text("CHECKPOINT"))
+    with timed(seconds, "copy_lines"), engine.begin() as connection:
+        copy_rows(connection, "COPY bare_lines (doc) FROM STDIN", ((line,) for line in lines))
+    with timed(seconds, "copy_questions"), engine.begin() as connection:
+        copy_rows(connection, "COPY bare_questions FROM STDIN", flat)
+    measured.update({name: {"seconds": value} for name, value in seconds.items()})
+    return measured, attempts
+
+
+def table_rows(
+    round_no: int, measured: dict[str, dict[str, float]], questions: int, before: str
+) -> list[list[str]]:
+    rate = {name: questions / values["seconds"] for name, values in measured.items()}
+    order = ["before", "ours"] if round_no % 2 else ["ours", "before"]
+    rows = []
+    for name in [*order, "copy_lines", "copy_questions"]:
+        if name not in measured:
+            continue
+        values = measured[name]
+        cpu = [f"{values[key]:.2f}" if key in values else "" for key in ("python_cpu", "backend_cpu")]
+        rows.append(
+            [
+                str(round_no),
+                LABELS[name].format(before=before),
+                f"{values['seconds']:.2f}",
+                *cpu,
+                f"{rate[name]:,.0f}",
+                f"{rate[name] / rate['copy_lines']:.2f}",
+                f"{rate[name] / rate['copy_questions']:.2f}",
+            ]
+        )
+    return rows
 
 
 def main() -> None:
@@ -153,42 +237,16 @@ def main() -> None:
                 )
             )
         for round_no in range(1, args.rounds + 1):
-            seconds: dict[str, float] = {}
-            if source is not None:
-                seconds["before"] = time_before(source, fresh_database(engine, f"before_{round_no}"), path)
-            attempts = time_ours(fresh_database(engine, f"after_{round_no}"), path, seconds)
-            with engine.begin() as connection:
-                connection.execute(text("TRUNCATE bare_lines, bare_questions"))
-                connection.execute(text("CHECKPOINT"))
-            with timed(seconds, "copy_lines"), engine.begin() as connection:
-                copy_rows(connection, "COPY bare_lines (doc) FROM STDIN", ((line,) for line in lines))
-            with timed(seconds, "copy_questions"), engine.begin() as connection:
-                copy_rows(connection, "COPY bare_questions FROM STDIN", flat)
-            rate = {name: questions / value for name, value in seconds.items()}
-            labels = {
-                "before": f"dreamseed ingest, before ({args.before})",
-                "ours": "dreamseed ingest (parse, check, upsert, attempts, sessions)",
-                "copy_lines": "plain COPY of the JSON lines into a bare jsonb table",
-                "copy_questions": "plain COPY of the flattened questions into a bare table",
-            }
-            for name, label in labels.items():
-                if name not in seconds:
-                    continue
-                rows.append(
-                    [
-                        str(round_no),
-                        label,
-                        f"{seconds[name]:.2f}",
-                        f"{rate[name]:,.0f}",
-                        f"{rate[name] / rate['copy_lines']:.2f}",
-                        f"{rate[name] / rate['copy_questions']:.2f}",
-                    ]
-                )
+            measured, attempts = one_round(engine, round_no, source, path, (lines, flat))
+            rows += table_rows(round_no, measured, questions, args.before or "")
     print(
         f"{questions:,} questions in {len(lines):,} exam results; {attempts:,} attempts materialised; "
         f"machine: {machine()}; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
-    headers = ["round", "what", "seconds", "questions/s", "÷ COPY of lines (rate)", "÷ COPY of questions"]
+    headers = [
+        "round", "what", "seconds", "Python CPU s", "backend CPU s", "questions/s",
+        "÷ COPY of lines (rate)", "÷ COPY of questions",
+    ]  # fmt: skip
     print(markdown_table(headers, rows))
 
 

@@ -62,6 +62,8 @@ def text_problem(value: str, name: str, max_length: int | None = None) -> str | 
 
 def undecoded_problem(value: str, name: str = "line") -> str | None:
     """Why text decoded with `errors="surrogateescape"` was not valid UTF-8, or None."""
+    if value.isascii():  # the common case, without scanning the text with a regex
+        return None
     found = _UNDECODED.search(value)
     if found is None:
         return None

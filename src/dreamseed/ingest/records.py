@@ -110,23 +110,33 @@ def _integer_problem(document: dict[str, Any], key: str) -> str | None:
     return int4_problem(value, key)
 
 
-def _time_problem(document: dict[str, Any], window: DateWindow) -> str | None:
-    stamps = {key: document.get(key) for key in ("created_at", "updated_at")}
-    if all(stamp is None for stamp in stamps.values()):
+def _times(document: dict[str, Any], window: DateWindow) -> tuple[datetime, datetime] | str:
+    """(created_at, updated_at), each standing in for the other when absent; or why they cannot."""
+    created_stamp, updated_stamp = document.get("created_at"), document.get("updated_at")
+    if created_stamp is None and updated_stamp is None:
         return "missing created_at and updated_at"
-    for key, stamp in stamps.items():
+    parsed: list[datetime | None] = []
+    for key, stamp in (("created_at", created_stamp), ("updated_at", updated_stamp)):
         if stamp is None:
+            parsed.append(None)
             continue
-        parsed = parse_timestamp(stamp)
-        if parsed is None:
+        value = parse_timestamp(stamp)
+        if value is None:
             return "created_at/updated_at is not an ISO-8601 timestamp"
-        problem = timestamp_problem(parsed, key, window)
-        if problem is not None:
+        if (problem := timestamp_problem(value, key, window)) is not None:
             return problem
-    return None
+        parsed.append(value)
+    created, updated = parsed
+    created_at, updated_at = created or updated, updated or created
+    assert created_at is not None
+    assert updated_at is not None
+    return created_at, updated_at
 
 
-def _document_problem(document: dict[str, Any], window: DateWindow, known_storable: bool) -> str | None:
+def _document_problem(
+    document: dict[str, Any], window: DateWindow, known_storable: bool
+) -> str | tuple[datetime, datetime]:
+    """Why `document` cannot be loaded, or its (created_at, updated_at) when it can."""
     for key in ("session_id", "user_id"):
         if problem := _identifier_problem(document, key):
             return problem
@@ -137,8 +147,9 @@ def _document_problem(document: dict[str, Any], window: DateWindow, known_storab
         return "result_json.questions is not a list"
     if problem := _integer_problem(document, "exam_id"):
         return problem
-    if problem := _time_problem(document, window):
-        return problem
+    times = _times(document, window)
+    if isinstance(times, str):
+        return times
     for key in ("score_raw", "score_scaled", "standard_error", "percentile"):
         if document.get(key) is not None and not _is_number(document[key]):
             return f"{key} is not a number"
@@ -149,7 +160,8 @@ def _document_problem(document: dict[str, Any], window: DateWindow, known_storab
         return "status is not a string"
     if status is not None and (problem := text_problem(status, "status", MAX_SHORT_TEXT_LENGTH)):
         return problem
-    return None if known_storable else json_problem(document)
+    problem = None if known_storable else json_problem(document)
+    return times if problem is None else problem
 
 
 def check_exam_result(line_no: int, line: str, window: DateWindow | None = None) -> ExamResultRow | Rejected:
@@ -191,19 +203,14 @@ def check_exam_document(
         with contextlib.suppress(ValueError):
             document = {**document, "result_json": parse_json(document["result_json"])}
     session_id = _identifier(document.get("session_id"))
-    problem = _document_problem(document, window or DateWindow(), known_storable)
-    if problem is not None:
+    checked = _document_problem(document, window or DateWindow(), known_storable)
+    if isinstance(checked, str):
         kept_session = (
             session_id if session_id and text_problem(session_id, "", MAX_ID_LENGTH) is None else None
         )
-        return Rejected(line_no, problem, raw, kept_session)
+        return Rejected(line_no, checked, raw, kept_session)
     user_id = _identifier(document.get("user_id"))
     assert session_id is not None
     assert user_id is not None
-    created = parse_timestamp(document.get("created_at"))
-    updated = parse_timestamp(document.get("updated_at"))
-    created_at = created or updated
-    updated_at = updated or created
-    assert created_at is not None
-    assert updated_at is not None
+    created_at, updated_at = checked
     return ExamResultRow(line_no, session_id, user_id, document, created_at, updated_at)

@@ -13,13 +13,14 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, text
 
 from dreamseed.ingest.records import ExamResultRow, Rejected
-from dreamseed.storage.exam_copy import Applied, copy_attempts, copy_new, insert_sessions, replace_changed
+from dreamseed.storage.attempt_copy import Applied, copy_attempts
+from dreamseed.storage.exam_copy import copy_new, insert_sessions, replace_changed
 from dreamseed.storage.quarantine import (
     IngestSummary,
     Quarantined,
@@ -66,8 +67,9 @@ def load_exam_results_in(
     summary = IngestSummary(source)
     connection.execute(text("SELECT set_config('dreamseed.bulk_loader', 'on', true)"))
     connection.execute(text("SET LOCAL work_mem = '256MB'"))
-    for chunk in _chunks(records, chunk_size):
-        summary += _load_records(connection, chunk, source, batch_id)
+    chunks = _ChunksAhead(records, chunk_size)
+    for chunk in chunks:
+        summary += _load_records(connection, chunk, source, batch_id, chunks.read_ahead)
     ordered = sorted(summary.rejected, key=lambda r: (r.line_no, r.reason))
     return IngestSummary(
         source, summary.read, summary.inserted, summary.updated, summary.unchanged, tuple(ordered)
@@ -75,15 +77,20 @@ def load_exam_results_in(
 
 
 def _load_records(
-    connection: Connection, chunk: list[ExamResultRow | Rejected], source: str, batch_id: str
+    connection: Connection,
+    chunk: list[ExamResultRow | Rejected],
+    source: str,
+    batch_id: str,
+    read_ahead: Callable[[], None],
 ) -> IngestSummary:
-    """One chunk: quarantine its rejected lines, load its rows (isolating any the database refuses)."""
+    """One chunk: quarantine its rejected lines, load its rows (isolating any the database refuses);
+    `read_ahead` checks the next chunk's lines while the server parses this chunk's exam results."""
     rows = [record for record in chunk if isinstance(record, ExamResultRow)]
     rejected = [record for record in chunk if isinstance(record, Rejected)]
     write_quarantine(connection, source, batch_id, line_entries(LINE_KIND, source, rejected))
 
     def load(connection: Connection, rows: list[ExamResultRow]) -> IngestSummary:
-        counts, problems = _load_rows(connection, rows, source)
+        counts, problems = _load_rows(connection, rows, source, read_ahead)
         write_quarantine(connection, source, batch_id, problems)
         return counts
 
@@ -124,6 +131,38 @@ def _chunks(records: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+class _ChunksAhead(Iterator[list[T]]):
+    """The chunks of `records`; `read_ahead()` reads (and so checks) the next chunk early, once,
+    while the server is busy with the current one. An error met reading ahead is raised by the
+    next `next()`, outside the savepoint that was loading the current chunk, so it is never taken
+    for the database refusing that chunk."""
+
+    def __init__(self, records: Iterable[T], size: int) -> None:
+        self._chunks = _chunks(records, size)
+        self._ahead: list[T] | None = None
+        self._read = False
+        self._error: Exception | None = None
+
+    def read_ahead(self) -> None:
+        if self._read:
+            return
+        self._read = True
+        try:
+            self._ahead = next(self._chunks, None)
+        except Exception as error:  # raised by __next__, see the class docstring
+            self._error = error
+
+    def __next__(self) -> list[T]:
+        self.read_ahead()
+        self._read = False
+        if self._error is not None:
+            raise self._error
+        if self._ahead is None:
+            raise StopIteration
+        chunk, self._ahead = self._ahead, None
+        return chunk
+
+
 def _latest_per_session(rows: list[ExamResultRow]) -> dict[str, ExamResultRow]:
     latest: dict[str, ExamResultRow] = {}
     for row in rows:
@@ -155,14 +194,14 @@ def _split_new_and_changed(
 
 
 def _load_rows(
-    connection: Connection, rows: list[ExamResultRow], source: str
+    connection: Connection, rows: list[ExamResultRow], source: str, read_ahead: Callable[[], None]
 ) -> tuple[IngestSummary, list[Quarantined]]:
     """Write checked rows: the counts (rejected: the malformed questions) and the questions' entries."""
     if not rows:
         return IngestSummary(source), []
     latest = _latest_per_session(rows)
     new, changed = _split_new_and_changed(connection, latest)
-    copy_new(connection, new)
+    copy_new(connection, new, read_ahead)
     replace_changed(connection, changed)
     problems = copy_attempts(connection, [*new, *changed])
     insert_sessions(connection, [identifier for identifier, _ in new])
