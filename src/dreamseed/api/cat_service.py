@@ -116,25 +116,97 @@ class Start:
 
 
 START_THETA_LIMIT = 4.0  # a stored θ beyond ±4 starts at ±4 (the edge of the population scale)
+Served = Sequence[tuple[str, bool | None]]  # a session's (item_id, answer or None) in serving order
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What next-item reads before choosing: the session's items served so far (``Served``), the
+    items whose Sympson–Hetter lottery failed in it, its start (None before its first item), the
+    student's stored θ (None when there is none or the session has started), whether the platform
+    knows the user, and the items answered in the exclusion window (empty when it is off)."""
+
+    served: Served
+    rejected: frozenset[str]
+    start: Start | None
+    stored_theta: float | None
+    known: bool
+    recent: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ServedStep:
+    """What next-item answers, and the cat_events row to insert (None when the session stops)."""
+
+    answer: dict[str, Any]
+    event: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class AnsweredStep:
+    """What answer answers, and the keyword arguments of ``cat_store.record_answer``."""
+
+    answer: dict[str, Any]
+    values: dict[str, Any]
+
+
+def exclusion_since(ask: NextItemAsk, settings: Settings) -> datetime | None:
+    """The start of the "answered within N days" window (None when N is 0: no exclusion)."""
+    days = (
+        settings.cat_exclude_answered_days if ask.exclude_answered_days is None else ask.exclude_answered_days
+    )
+    return datetime.now(UTC) - timedelta(days=days) if days > 0 else None
+
+
+def read_state(connection: Connection, ask: NextItemAsk, settings: Settings) -> SessionState:
+    """The session's state from cat_events, mirt_ability and the answered-items window."""
+    served = cat_store.read_session(connection, ask.user_id, ask.session_id)
+    start, stored, known = None, None, True
+    if served:
+        start = Start("stored" if served[0].start == "stored" else "prior", served[0].prior_mean)
+    else:
+        row = cat_store.read_stored_theta(connection, ask.user_id, settings.mirt_version)
+        stored = None if row is None else row.theta
+        known = row is not None or cat_store.user_is_known(connection, ask.user_id)
+    since = exclusion_since(ask, settings)
+    recent = (
+        []
+        if since is None
+        else cat_store.read_recently_answered(connection, ask.user_id, since, ask.session_id)
+    )
+    rejected = frozenset(r for s in served for r in s.rejected)
+    return SessionState([(s.item_id, s.correct) for s in served], rejected, start, stored, known, recent)
 
 
 def serve_next_item(
     connection: Connection, cat: CatBank, ask: NextItemAsk, settings: Settings
 ) -> dict[str, Any]:
     """Choose the next item of a session and record it in cat_events (nothing when stopping)."""
+    _bank_of(cat, settings)
+    step = choose_next_item(cat, ask, read_state(connection, ask, settings), settings)
+    if step.event is not None and not cat_store.record_served(connection, step.event):
+        raise served_conflict(step.event)
+    return step.answer
+
+
+def served_conflict(event: dict[str, Any]) -> HTTPException:
+    """The 409 when the insert found the item already served (a concurrent request)."""
+    return HTTPException(
+        409, f"item {event['item_id']!r} was just served in this session by another request; retry"
+    )
+
+
+def choose_next_item(cat: CatBank, ask: NextItemAsk, state: SessionState, settings: Settings) -> ServedStep:
+    """The next item of a session in ``state`` (no I/O): HTTPException 400/404/409/503 as the route
+    answers them."""
     bank = _bank_of(cat, settings)
-    served = cat_store.read_session(connection, ask.user_id, ask.session_id)
-    start = _start_of(connection, ask, served, settings)
+    start = _start_of(ask, state)
     if ask.answers_so_far is None:
-        answers = [
-            (cat.index[s.item_id], bool(s.correct))
-            for s in served
-            if s.correct is not None and s.item_id in cat.index
-        ]
+        answers = [(cat.index[i], bool(c)) for i, c in state.served if c is not None and i in cat.index]
     else:
         answers = _answers_of(cat, ask.answers_so_far)
-    ruled_out = _ruled_out(cat, served, {item for item, _ in answers})
-    excluded = _excluded(connection, cat, ask, settings)
+    ruled_out = _ruled_out(cat, state, {item for item, _ in answers})
+    excluded = _excluded(cat, state, settings)
     policy = _policy(cat, ask, settings, frozenset().union(*excluded.values()), start.theta)
     try:
         step = next_item(bank, answers, policy, np.random.default_rng(), ruled_out)
@@ -145,27 +217,25 @@ def serve_next_item(
     topic = None if step.item is None else bank.topic[step.item] or None
     if step.n_answered == 0:
         step = replace(step, reason=f"{step.reason}; {_start_text(start)}")
-    if step.item is not None:
-        _record(connection, ask, step, topic, start, settings.mirt_version, bank)
+    event = None if step.item is None else _event(ask, step, topic, start, settings.mirt_version, bank)
     counts = {name: len(items) for name, items in excluded.items()}
-    return _next_item_answer(ask, step, topic, settings.mirt_version) | {
+    answer = _next_item_answer(ask, step, topic, settings.mirt_version) | {
         "start": start.kind, "start_theta": start.theta, "excluded": counts,
     }  # fmt: skip
+    return ServedStep(answer, event)
 
 
-def _start_of(
-    connection: Connection, ask: NextItemAsk, served: Sequence[cat_store.ServedItem], settings: Settings
-) -> Start:
+def _start_of(ask: NextItemAsk, state: SessionState) -> Start:
     """The session's start: kept on its rows once an item is served, else the stored θ (404 for a
     user the platform does not know)."""
-    if served:
-        return Start("stored" if served[0].start == "stored" else "prior", served[0].prior_mean)
-    stored = cat_store.read_stored_theta(connection, ask.user_id, settings.mirt_version)
-    if stored is None and not cat_store.user_is_known(connection, ask.user_id):
+    if state.start is not None:
+        return state.start
+    stored = state.stored_theta
+    if stored is None and not state.known:
         raise HTTPException(404, f"unknown user {ask.user_id!r}: no sessions, answers or abilities")
-    if ask.start == "prior" or stored is None or not math.isfinite(stored.theta):
+    if ask.start == "prior" or stored is None or not math.isfinite(stored):
         return Start("prior", 0.0)
-    return Start("stored", float(np.clip(stored.theta, -START_THETA_LIMIT, START_THETA_LIMIT)))
+    return Start("stored", float(np.clip(stored, -START_THETA_LIMIT, START_THETA_LIMIT)))
 
 
 def _start_text(start: Start) -> str:
@@ -174,18 +244,9 @@ def _start_text(start: Start) -> str:
     return "started from the prior θ 0 (no stored θ)"
 
 
-def _excluded(
-    connection: Connection, cat: CatBank, ask: NextItemAsk, settings: Settings
-) -> dict[str, frozenset[int]]:
+def _excluded(cat: CatBank, state: SessionState, settings: Settings) -> dict[str, frozenset[int]]:
     """Bank indices kept out of this session, by why: answered in the last N days, retired, anchors."""
-    days = (
-        settings.cat_exclude_answered_days if ask.exclude_answered_days is None else ask.exclude_answered_days
-    )
-    recent: frozenset[int] = frozenset()
-    if days > 0:
-        since = datetime.now(UTC) - timedelta(days=days)
-        ids = cat_store.read_recently_answered(connection, ask.user_id, since, ask.session_id)
-        recent = frozenset(cat.index[i] for i in ids if i in cat.index)
+    recent = frozenset(cat.index[i] for i in state.recent if i in cat.index)
     anchors = cat.anchors if settings.cat_exclude_anchors else frozenset()
     return {"answered_recently": recent, "retired": cat.retired, "anchors": anchors}
 
@@ -210,10 +271,10 @@ def _answers_of(cat: CatBank, given: Sequence[tuple[str, bool]]) -> list[tuple[i
     return answers
 
 
-def _ruled_out(cat: CatBank, served: Sequence[cat_store.ServedItem], answered: set[int]) -> list[int]:
+def _ruled_out(cat: CatBank, state: SessionState, answered: set[int]) -> list[int]:
     """Items served but not answered (never served twice) and every Sympson–Hetter rejection."""
-    out = {cat.index[s.item_id] for s in served if s.item_id in cat.index} - answered
-    out.update(cat.index[r] for s in served for r in s.rejected if r in cat.index)
+    out = {cat.index[i] for i, _ in state.served if i in cat.index} - answered
+    out.update(cat.index[r] for r in state.rejected if r in cat.index)
     return sorted(out)
 
 
@@ -232,21 +293,16 @@ def _policy(
         raise HTTPException(400, str(error)) from None
 
 
-def _record(
-    connection: Connection, ask: NextItemAsk, step: NextItem, topic: str | None, start: Start,
-    version: str, bank: ItemBank,
-) -> None:  # fmt: skip
+def _event(
+    ask: NextItemAsk, step: NextItem, topic: str | None, start: Start, version: str, bank: ItemBank
+) -> dict[str, Any]:
     ids = bank.items.item_id
-    event = {
+    return {
         "user_id": ask.user_id, "session_id": ask.session_id, "item_id": str(step.item_id),
         "position": step.n_answered, "topic_id": topic, "policy": ask.policy, "reason": step.reason,
         "theta_before": step.theta, "se_before": step.se, "rejected": [str(ids[r]) for r in step.rejected],
         "version": version, "served_at": datetime.now(UTC), "start": start.kind, "prior_mean": start.theta,
     }  # fmt: skip
-    if not cat_store.record_served(connection, event):
-        raise HTTPException(
-            409, f"item {step.item_id!r} was just served in this session by another request; retry"
-        )
 
 
 def _next_item_answer(ask: NextItemAsk, step: NextItem, topic: str | None, version: str) -> dict[str, Any]:
@@ -279,27 +335,54 @@ def record_answer(
     settings: Settings,
 ) -> dict[str, Any]:
     """Fill the answer of a served item and return θ and SE after it (EAP, MAP once mixed)."""
-    bank = _bank_of(cat, settings)
+    _bank_of(cat, settings)
     served = cat_store.read_session(connection, user_id, session_id)
-    row = next((s for s in served if s.item_id == item_id), None)
-    if row is None:
+    prior_mean = served[0].prior_mean if served else 0.0
+    step = score_answer(
+        cat,
+        [(s.item_id, s.correct) for s in served],
+        prior_mean,
+        user_id,
+        session_id,
+        item_id,
+        correct,
+        settings,
+    )
+    if not cat_store.record_answer(connection, **step.values):
+        raise already_answered(item_id)
+    return step.answer
+
+
+def already_answered(item_id: str) -> HTTPException:
+    return HTTPException(409, f"item {item_id!r} is already answered in this session")
+
+
+def score_answer(
+    cat: CatBank, served: Served, prior_mean: float, user_id: str, session_id: str, item_id: str,
+    correct: bool, settings: Settings,
+) -> AnsweredStep:  # fmt: skip
+    """θ and SE after answering ``item_id`` in a session with ``served`` (no I/O); 404 when it was
+    not served, 409 when it is already answered or the bank is empty."""
+    bank = _bank_of(cat, settings)
+    answers = dict(served)  # an item is served at most once in a session
+    if item_id not in answers:
         raise HTTPException(
             404, f"item {item_id!r} was not served in session {session_id!r} of user {user_id!r}"
         )
-    if row.correct is not None:
-        raise HTTPException(409, f"item {item_id!r} is already answered in this session")
-    answered = [(s.item_id, bool(s.correct)) for s in served if s.correct is not None] + [(item_id, correct)]
+    if answers[item_id] is not None:
+        raise already_answered(item_id)
+    answered = [(i, bool(c)) for i, c in served if c is not None] + [(item_id, correct)]
     kept = [(cat.index[i], c) for i, c in answered if i in cat.index]
     items = np.array([k for k, _ in kept], dtype=np.intp)
     outcomes = np.array([c for _, c in kept], dtype=bool)
-    theta, se = estimate(bank, items, outcomes, Policy(prior_mean=served[0].prior_mean))
+    theta, se = estimate(bank, items, outcomes, Policy(prior_mean=prior_mean))
     now = datetime.now(UTC)
-    if not cat_store.record_answer(
-        connection, user_id=user_id, session_id=session_id, item_id=item_id, correct=correct,
-        theta_after=theta, se_after=se, answered_at=now,
-    ):  # fmt: skip
-        raise HTTPException(409, f"item {item_id!r} is already answered in this session")
-    return {
+    values = {
+        "user_id": user_id, "session_id": session_id, "item_id": item_id, "correct": correct,
+        "theta_after": theta, "se_after": se, "answered_at": now,
+    }  # fmt: skip
+    answer = {
         "status": "ok", "user_id": user_id, "session_id": session_id, "item_id": item_id, "correct": correct,
         "theta": theta, "se": se, "n_answered": len(kept), "answered_at": now,
     }  # fmt: skip
+    return AnsweredStep(answer, values)

@@ -1,4 +1,5 @@
-"""The online θ update's fast path: `POST /api/seedtest/analysis/irt/update-theta` in plain ASGI.
+"""The fast paths in plain ASGI: `POST /api/seedtest/analysis/irt/update-theta` (here) and the
+adaptive `…/irt/next-item` and `…/irt/answer` (``cat_fast_paths``).
 
 The route in ``routes/analysis.py`` stays the contract (OpenAPI, every error answer); this
 middleware answers the common case before FastAPI's routing, dependency resolution and response
@@ -20,17 +21,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
-import orjson
 import psycopg
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dreamseed.api import cat_fast_paths
 from dreamseed.api.deps import ServiceState
-from dreamseed.api.json_body import check_shape
+from dreamseed.api.fast_asgi import (
+    Answer,
+    Delegate,
+    Route,
+    read_body,
+    replay,
+    send_json,
+    validated,
+    with_retry,
+)
 from dreamseed.api.middleware import BodyTooLarge
 from dreamseed.api.routes.analysis import LIMITS, MAX_ANSWERS
 from dreamseed.api.schemas import UpdateThetaRequest
@@ -38,31 +47,27 @@ from dreamseed.runtime.item_banks import ItemBank
 from dreamseed.storage import irt_service
 
 UPDATE_THETA = "/api/seedtest/analysis/irt/update-theta"
-_JSON_HEADERS = [(b"content-type", b"application/json")]
-
-
-@dataclass(frozen=True)
-class _Route:
-    """What ``RequestMetrics`` reads of ``scope["route"]``: the path template."""
-
-    path: str
-
-
-_ROUTE = _Route(UPDATE_THETA)
-
-
-class _Delegate(Exception):
-    """The request is not the common case: the FastAPI route answers it."""
+Handler = Callable[[ServiceState, bytes], Awaitable[Answer]]
 
 
 class FastPaths:
-    """Answers valid update-theta calls itself; passes every other request to ``app``."""
+    """Answers the common case of the fast paths' endpoints itself; passes every other request to
+    ``app`` (the FastAPI routes), the body replayed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.handlers: dict[str, tuple[Handler, Route]] = {
+            path: (handler, Route(path))
+            for path, handler in (
+                (UPDATE_THETA, _update_theta_answer),
+                (cat_fast_paths.NEXT_ITEM, cat_fast_paths.next_item),
+                (cat_fast_paths.ANSWER, cat_fast_paths.answer),
+            )
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != UPDATE_THETA or scope["method"] != "POST":
+        fast = self.handlers.get(scope["path"]) if scope["type"] == "http" else None
+        if fast is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         service = getattr(scope["app"].state, "service", None)
@@ -70,64 +75,32 @@ class FastPaths:
             await self.app(scope, receive, send)
             return
         try:
-            body = await _read_body(receive)
+            body = await read_body(receive)
         except BodyTooLarge as error:
-            await _send_json(send, 413, {"error": error.detail})
+            await send_json(send, 413, {"error": error.detail})
             return
-        scope["route"] = _ROUTE
+        handler, scope["route"] = fast
         try:
-            answer = await _update_theta(service, body)
-        except _Delegate:
-            await self.app(scope, _replay(body, receive), send)
+            status, answer = await handler(service, body)
+        except Delegate:
+            await self.app(scope, replay(body, receive), send)
             return
         except Exception as error:  # as the app's handler of unexpected errors answers
-            await _send_json(send, 500, {"error": f"internal_error: {type(error).__name__}"})
+            await send_json(send, 500, {"error": f"internal_error: {type(error).__name__}"})
             return
-        await _send_json(send, 200, answer)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise _Delegate  # pragma: no cover - a disconnect before the body: nothing to answer
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
-
-
-async def _send_json(send: Send, status: int, answer: dict[str, Any]) -> None:
-    payload = orjson.dumps(answer, option=orjson.OPT_UTC_Z)
-    headers = [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+        await send_json(send, status, answer)
 
 
 def _request_of(body: bytes, service: ServiceState) -> UpdateThetaRequest:
-    """The validated request, or _Delegate (the route then gives the exact 400/404/422)."""
-    try:
-        value = orjson.loads(body)
-        check_shape(value, LIMITS)
-        request = UpdateThetaRequest.model_validate(value)
-    except Exception:
-        raise _Delegate from None
+    """The validated request, or Delegate (the route then gives the exact 400/404/422)."""
+    request = validated(body, UpdateThetaRequest, LIMITS)
     if request.version is not None and request.version != service.settings.mirt_version:
-        raise _Delegate  # the route checks that the version exists (404)
+        raise Delegate  # the route checks that the version exists (404)
     return request
+
+
+async def _update_theta_answer(service: ServiceState, body: bytes) -> Answer:
+    return 200, await _update_theta(service, body)
 
 
 async def _update_theta(service: ServiceState, body: bytes) -> dict[str, Any]:
@@ -141,7 +114,7 @@ async def _update_theta(service: ServiceState, body: bytes) -> dict[str, Any]:
     now = datetime.now(UTC)
     run_id = f"online-{request.session_id}" if request.session_id else f"online-{uuid.uuid4().hex}"
     since = now - timedelta(days=request.lookback_days)
-    estimate = await _with_retry(service, lambda c: _rescore(c, bank, request, since, run_id, now))
+    estimate = await with_retry(service, lambda c: _rescore(c, bank, request, since, run_id, now))
     if estimate is None:
         return _noop(
             service,
@@ -190,21 +163,6 @@ async def _rescore(
         fitted_at=now,
     )
     return estimate
-
-
-async def _with_retry(
-    service: ServiceState, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[Any]]
-) -> Any:
-    """``work`` on a pooled connection; once more on a fresh one when the connection broke."""
-    assert service.fast_pool is not None
-    for attempt in (1, 2):
-        try:
-            async with service.fast_pool.connection() as connection:
-                return await work(connection)
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _bank(service: ServiceState, version: str, model: str | None) -> ItemBank:

@@ -11,6 +11,9 @@ served again in the session, nor are items whose Sympson–Hetter lottery failed
 the last ``exclude_answered_days`` days, retired items and (CAT_EXCLUDE_ANCHORS) anchors are never
 served; a new session starts from the student's stored θ when there is one (``start``). The
 session-end update-theta is unchanged. Bodies are parsed and the work done in a worker thread.
+The common case (a valid body, a loaded bank, no error) is answered before these routes by the
+plain-ASGI fast path (``dreamseed.api.cat_fast_paths``: the same computation on the event loop);
+these routes answer the rest, every 4xx included, and stay the contract (OpenAPI).
 """
 
 from __future__ import annotations
