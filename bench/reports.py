@@ -5,9 +5,8 @@
 Builds --students synthetic reports (`sample_report_data`, 8-week θ history, 600-item bank,
 3–5 topics) and times, in this process (one core, warmed-up renderers): HTML only, PDF only and
 HTML + PDF, each PDF row for the baseline and the current path. The baseline is the path before
-the charts were drawn with typst's own shapes: the template as it was (bench/reports_baseline.typ),
-each chart an SVG image of its shapes with the labels set by typst, the data in data.json as now;
-the current path is `ReportRenderer`. The
+issue 22 item 4: the template as it was (bench/reports_baseline.typ), the data through typst's
+``sys_inputs`` and the charts as SVG with their text; the current path is `ReportRenderer`. The
 two are timed in alternating blocks of the same reports (--rounds blocks each), so load on a
 shared machine falls on both. Then both formats on a spawn pool of --workers processes, baseline
 and current, one after the other (workers return sizes, as the job's workers store their own
@@ -28,26 +27,23 @@ import argparse
 import dataclasses
 import json
 import multiprocessing
-import multiprocessing.util
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import typst
 from bench._support import machine, markdown_table, scratch_database, timed
 from sqlalchemy import Engine, text
 
 from dreamseed.jobs.generate_weekly_report import read_frames
-from dreamseed.reports import RenderedReport, ReportData, ReportRenderer, charts, sample_report_data
+from dreamseed.reports import RenderedReport, ReportData, ReportRenderer, sample_report_data
 from dreamseed.reports.html import html_from_view
 from dreamseed.reports.inputs import report_data_by_user
-from dreamseed.reports.pdf import CHART_SECTIONS, DATA_FILE, PDF_TEMPLATE, bundled_font_dirs
+from dreamseed.reports.pdf import bundled_font_dirs
 from dreamseed.reports.sample import sample_item_bank
 from dreamseed.reports.view import report_view
 from dreamseed.runtime.registry import load_job
@@ -60,47 +56,23 @@ JOB_WEEK = date(2026, 11, 16)
 BASELINE_TEMPLATE = Path(__file__).with_name("reports_baseline.typ")
 
 
-def svg_chart(chart: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A view's chart as the baseline template draws it: the SVG's shapes as an image, its labels apart."""
-    if chart is None:
-        return None
-    svg, labels = charts.split_labels(chart["svg"])
-    return {
-        **chart,
-        "svg": svg,
-        "labels": labels,
-        "width": charts.WIDTH,
-        "height": charts.HEIGHT,
-        "font_size": charts.FONT_SIZE,
-    }
-
-
 class BaselineRenderer(ReportRenderer):
-    """The PDF path before the charts were drawn with typst's shapes (issue 22 item 4, second
-    round): the previous template (bench/reports_baseline.typ) with each chart an SVG image and its
-    labels set by typst; data.json in its own compiler directory, fonts loaded once, as now."""
+    """The PDF path before issue 22 item 4: the previous template, data through ``sys_inputs``,
+    charts as SVG with their text; its own compiler (fonts loaded once, as before)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.directory = Path(tempfile.mkdtemp(prefix="dreamseed-bench-typst-"))
-        multiprocessing.util.Finalize(
-            None, shutil.rmtree, args=(self.directory,), kwargs={"ignore_errors": True}, exitpriority=10
-        )
-        self.main_file = self.directory / PDF_TEMPLATE
-        self.main_file.write_bytes(BASELINE_TEMPLATE.read_bytes())
-        self.compiler = typst.Compiler(
-            input=str(self.main_file), root=str(self.directory), font_paths=list(bundled_font_dirs())
-        )
+        self.template = BASELINE_TEMPLATE.read_bytes()
+        self.compiler = typst.Compiler(font_paths=list(bundled_font_dirs()))
 
     def baseline_pdf(self, data: ReportData) -> bytes:
         view = report_view(data)
+        setup = self.pdf_renderer.setup()
         document = dataclasses.asdict(view)
         document["labels"] = dict(view.labels)
-        document["fonts"] = self.pdf_renderer.setup().fonts.families()
-        for section in CHART_SECTIONS:
-            document[section]["chart"] = svg_chart(document[section]["chart"])
-        (self.directory / DATA_FILE).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-        pdf = self.compiler.compile(input=str(self.main_file), format="pdf")
+        document["fonts"] = setup.fonts.families()
+        inputs = {"data": json.dumps(document, ensure_ascii=False)}
+        pdf = self.compiler.compile(input=self.template, format="pdf", sys_inputs=inputs)
         assert isinstance(pdf, bytes)
         return pdf
 
@@ -322,6 +294,7 @@ def time_job(students: int, workers: int, lang: str) -> None:
         assert code == EXIT_OK, f"the job exited with {code}"
         cpu_after = os.times()  # the pool's workers are reaped by now, so children's times count
         job_cpu = sum(cpu_after[:4]) - sum(cpu_before[:4])
+        parent_cpu = sum(cpu_after[:2]) - sum(cpu_before[:2])
         files = sum(1 for _ in Path(home, "reports").rglob("report.*"))
     rows = [
         ["write the week (set-based SQL)", f"{timings['write']:.1f}", ""],
@@ -333,6 +306,8 @@ def time_job(students: int, workers: int, lang: str) -> None:
             f"{job_cpu:.1f}",
             f"{workers * students / job_cpu:.1f}",
         ],
+        ["  of which the job's own process (reads, data, pool, records)", f"{parent_cpu:.1f}", ""],
+        ["  of which the workers (start-up, render, store)", f"{job_cpu - parent_cpu:.1f}", ""],
     ]
     print(
         f"\ngenerate-weekly-report, {students} students, HTML + PDF into a local directory ({files} files):"

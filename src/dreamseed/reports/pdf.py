@@ -30,7 +30,7 @@ from typing import Any
 
 import typst
 
-from dreamseed.reports import chart_shapes, charts
+from dreamseed.reports import charts
 from dreamseed.reports.view import ReportView
 
 PDF_TEMPLATE = "weekly_report.typ"
@@ -141,14 +141,13 @@ def pdf_template_source() -> bytes:
 
 
 def typst_chart(chart: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A view's chart as the template draws it: its shapes as paths (`chart_shapes`), the labels apart."""
+    """A view's chart as the template draws it: SVG shapes without text, the labels apart."""
     if chart is None:
         return None
     svg, labels = charts.split_labels(chart["svg"])
     return {
-        "title": chart["title"],
-        "desc": chart["desc"],
-        "paths": [path.as_json() for path in chart_shapes.chart_paths(svg)],
+        **chart,
+        "svg": svg,
         "labels": labels,
         "width": charts.WIDTH,
         "height": charts.HEIGHT,
