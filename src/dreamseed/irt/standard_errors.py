@@ -138,61 +138,54 @@ def _block_sums(
     total = work.sum(axis=1, keepdims=True)
     loglik = float(np.sum(peak) + np.sum(np.log(total)))
     work /= total  # the posteriors (c, Q)
-    by_column = block.tocsc()
-    by_column.sort_indices()
-    first = np.asarray(by_column.T @ work)
-    binary = by_column.nnz == 0 or float(by_column.data.max()) <= 1.0
-    if binary:
+    first = np.asarray(block.T @ work)  # CSC @ dense: streams the posteriors' rows in order
+    if block.nnz == 0 or float(block.data.max()) <= 1.0:
         squared = first
     else:
-        square_counts = sp.csc_matrix(
-            (np.square(by_column.data, dtype=np.float64), by_column.indices, by_column.indptr),
-            by_column.shape,
+        square_counts = sp.csr_matrix(
+            (np.square(block.data, dtype=np.float64), block.indices, block.indptr), block.shape
         )
         squared = np.asarray(square_counts.T @ work)
-    both = sp.csc_matrix(by_column[:, :j].multiply(by_column[:, j:]))
-    both.eliminate_zeros()
-    cross = np.asarray(both.T @ work) if both.nnz else np.zeros((j, table.shape[1]))
-    posterior = work.astype(dtype, copy=False)
-    outer = _column_outer(by_column, posterior, scores, j)
-    if both.nnz:
-        mixed = _column_mixed(both, posterior, scores, j)
-        outer += mixed + np.swapaxes(mixed, -1, -2)
+    by_column = block.tocsc()
+    by_column.sort_indices()
+    outer, cross = _column_sums(by_column, work.astype(dtype, copy=False), scores, j)
     return _BlockSums(first, squared, cross, outer, loglik)
 
 
-def _column_outer(
+def _column_sums(
     by_column: sp.csc_matrix, posterior: npt.NDArray[Any], scores: npt.NDArray[Any], n_items: int
-) -> FloatArray:
-    """Σ over the stored cells of column c of n² (π_p g_c)(π_p g_c)ᵀ, summed per item, (J, K, K)."""
-    k = scores.shape[-1]
-    outer = np.zeros((n_items, k, k))
+) -> tuple[FloatArray, FloatArray]:
+    """Σ_p E_p[u_pj] E_p[u_pj]ᵀ per item (J, K, K) and Σ π·n_right·n_wrong (J, Q), item by item.
+
+    The users who answered item j right (column j, counts r) and wrong (column J + j, counts w):
+    their posterior rows gathered, times the item's score tables, give e1 = r·π g1_j and e0 =
+    w·π g0_j; a user in both columns (a repeated answer) adds e1 e0ᵀ + e0 e1ᵀ.
+    """
+    k, n_points = scores.shape[-1], posterior.shape[1]
+    outer, cross = np.zeros((n_items, k, k)), np.zeros((n_items, n_points))
     indptr, indices, data = by_column.indptr, by_column.indices, by_column.data
-    for column in range(2 * n_items):
-        lo, hi = indptr[column], indptr[column + 1]
-        if hi == lo:
-            continue
-        expected = (posterior[indices[lo:hi]] @ scores[column]).astype(np.float64)  # (n, K)
-        outer[column % n_items] += expected.T @ (expected * np.square(data[lo:hi], dtype=np.float64)[:, None])
-    return outer
-
-
-def _column_mixed(
-    both: sp.csc_matrix, posterior: npt.NDArray[Any], scores: npt.NDArray[Any], n_items: int
-) -> FloatArray:
-    """Σ over pairs answered both right and wrong of n_right·n_wrong (π_p g1_j)(π_p g0_j)ᵀ, (J, K, K)."""
-    k = scores.shape[-1]
-    mixed = np.zeros((n_items, k, k))
-    indptr, indices, data = both.indptr, both.indices, both.data
+    last_item = np.full(posterior.shape[0], -1, dtype=np.int32)  # the last item each user answered right
     for item in range(n_items):
-        lo, hi = indptr[item], indptr[item + 1]
-        if hi == lo:
-            continue
-        rows = posterior[indices[lo:hi]]
-        right = (rows @ scores[item]).astype(np.float64)
-        wrong = (rows @ scores[n_items + item]).astype(np.float64)
-        mixed[item] = right.T @ (wrong * np.asarray(data[lo:hi], dtype=np.float64)[:, None])
-    return mixed
+        expected = []
+        for column in (item, n_items + item):
+            lo, hi = indptr[column], indptr[column + 1]
+            rows = np.take(posterior, indices[lo:hi], axis=0)
+            score = (rows @ scores[column]).astype(np.float64) * data[lo:hi, None]  # (n, K)
+            outer[item] += score.T @ score
+            expected.append(score)
+        right_users = indices[indptr[item] : indptr[item + 1]]
+        wrong_users = indices[indptr[n_items + item] : indptr[n_items + item + 1]]
+        last_item[right_users] = item
+        if wrong_users.size and np.any(last_item[wrong_users] == item):
+            at = np.searchsorted(right_users, wrong_users).clip(max=right_users.size - 1)
+            both = right_users[at] == wrong_users
+            if both.any():
+                mixed = expected[0][at[both]].T @ expected[1][both]
+                outer[item] += mixed + mixed.T
+                weights = np.asarray(data[indptr[item] + at[both]], dtype=np.float64)
+                weights *= data[indptr[n_items + item] : indptr[n_items + item + 1]][both]
+                cross[item] = weights @ np.take(posterior, wrong_users[both], axis=0)
+    return outer, cross
 
 
 def standard_errors_from_information(
