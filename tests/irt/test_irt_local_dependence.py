@@ -11,7 +11,7 @@ import pytest
 from tests.irt.test_irt_lsat import LSAT7, expand
 
 from dreamseed.irt import Responses, calibrate, mirt_grid, probability_correct, simulate_items
-from dreamseed.irt.local_dependence import dependent_pairs, ld_x2, yen_q3
+from dreamseed.irt.local_dependence import dependent_pairs, ld_x2, local_dependence_at, yen_q3
 
 MIRT_LD = np.array([
     np.nan, 0.451213, 0.8562096, 2.577395, 2.392183, -0.02124177, np.nan, 1.053826, 0.2662122, 1.383089,
@@ -66,3 +66,24 @@ def test_a_planted_dependent_pair_stands_out() -> None:
     off = q3[np.triu_indices(12, k=1)]
     # the 2PL absorbs part of the copying into larger slopes: Q3* = Q3 − mean Q3 is 0.13 here
     assert dependent_pairs(q3 - off.mean(), 0.1)[0][:2] == (0, 1)
+
+
+@pytest.mark.parametrize("repeats", [False, True])
+def test_one_pass_gives_the_same_ld_x2_and_q3(repeats: bool) -> None:
+    rng = np.random.default_rng(5)
+    users, items = rng.integers(0, 400, 6000), rng.integers(0, 15, 6000)
+    if not repeats:
+        _, first = np.unique(users * 15 + items, return_index=True)
+        users, items = users[first], items[first]
+    data = Responses.from_long(users, items, rng.integers(0, 2, users.size))
+    assert bool(np.any(data.pairs.n_total > 1)) is repeats
+    cal = calibrate(data, "2PL", covariance="block-diagonal")
+    theta = cal.abilities.theta
+    p = probability_correct(
+        theta[data.pairs.user], *(v[data.pairs.item] for v in (cal.items.a, cal.items.b, cal.items.c))
+    )
+    ld, q3 = local_dependence_at(data, cal.items, p)
+    separate = ld_x2(data, cal.items)
+    np.testing.assert_array_equal(ld.x2, separate.x2)
+    np.testing.assert_array_equal(ld.n_pairs, separate.n_pairs)
+    np.testing.assert_allclose(q3, yen_q3(data, cal.items, theta), rtol=1e-12)

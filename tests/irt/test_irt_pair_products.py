@@ -1,5 +1,5 @@
 """Item-by-item cross products over dense blocks of users (``irt/pair_products.py``): the same
-numbers as the dense (N, J) matrices' X'Y, counts exact in float32, whatever the block size."""
+numbers as the dense (N, J) matrices' X'Y whatever the block size, counts exact in float32."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from dreamseed.irt.fit import empirical_reliability
 from dreamseed.irt.json_values import python_scalar
-from dreamseed.irt.local_dependence import dependent_pairs, ld_x2, q3_at
+from dreamseed.irt.local_dependence import dependent_pairs, local_dependence_at
 from dreamseed.irt.parameters import Abilities, ItemParameters
 from dreamseed.irt.person_fit import misfitting_persons, zh_at
 from dreamseed.irt.reliability import marginal_reliability
@@ -148,8 +148,9 @@ def fit_statistics(
     item_residuals, person_residuals = residual_fits_at(aligned, p)
     zh_items, zh_persons = zh_at(aligned, p)
     flagged = misfitting_persons(zh_persons)
-    ld = ld_x2(aligned, items, population_mean=population_mean, population_sd=population_sd)
-    q3 = q3_at(aligned, p)
+    ld, q3 = local_dependence_at(
+        aligned, items, p, population_mean=population_mean, population_sd=population_sd
+    )
     return FitStatistics(
         model_fit=model_fit if model_fit is not None else not_computed("no calibration given"),
         item_fit=_residual_summary(item_residuals) | {"zh": _quantiles(zh_items)},
