@@ -2,6 +2,7 @@
 
     nice python -m bench.cat_http [--items 5000] [--sessions-per-client 25] [--concurrency 1 8]
     nice python -m bench.cat_http --before-src /tmp/before/src --workers 1 2   # old code, same run
+    nice python -m bench.cat_http --before-src /tmp/before/src --before-keeps-stack   # same stack
 
 On a fresh embedded PostgreSQL server: a bank of --items calibrated 3PL items (mirt_item_params)
 with questions of five topics, and 1,000 known users. Starts `dreamseed serve` (--workers N), then
@@ -173,6 +174,10 @@ def main() -> None:
     parser.add_argument(
         "--before-src", help="also serve this source tree (uvloop/httptools hidden) as the baseline"
     )
+    parser.add_argument(
+        "--before-keeps-stack", action="store_true",
+        help="serve --before-src with uvloop/httptools too (the same stack: only the code differs)",
+    )  # fmt: skip
     args = parser.parse_args()
     configs = ([("before", args.before_src, 1)] if args.before_src else []) + [
         ("now", None, workers) for workers in args.workers
@@ -187,7 +192,8 @@ def main() -> None:
         try:
             for label, source, workers in configs:
                 port = free_port()
-                servers.append((label, workers, port, start_server(url, port, workers, source)))
+                server = start_server(url, port, workers, source, keep_stack=args.before_keeps_stack)
+                servers.append((label, workers, port, server))
             for _, _, port, process in servers:  # warm-up: connections, the item bank
                 sessions(port, CpuMeter(process.pid, postmaster), 2, 2, args.length)
             for concurrency in args.concurrency:

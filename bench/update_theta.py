@@ -104,18 +104,24 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, port: int, workers: int = 1, source: str | None = None, token: str | None = TOKEN
+    database_url: str,
+    port: int,
+    workers: int = 1,
+    source: str | None = None,
+    token: str | None = TOKEN,
+    keep_stack: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """`dreamseed serve` on ``port`` (``source``: run that source tree, without uvloop/httptools)."""
+    """`dreamseed serve` on ``port`` (``source``: run that source tree, without uvloop/httptools
+    unless ``keep_stack``)."""
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
     if token:
         env["R_IRT_INTERNAL_TOKEN"] = token
     arguments = ["serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
-    if source is None:
-        command = [sys.executable, "-m", "dreamseed.cli.main", *arguments]
-    else:
+    command = [sys.executable, "-m", "dreamseed.cli.main", *arguments]
+    if source is not None:
         env["PYTHONPATH"] = source
-        command = [sys.executable, "-c", _WITHOUT_FAST_STACK, *arguments]
+        if not keep_stack:
+            command = [sys.executable, "-c", _WITHOUT_FAST_STACK, *arguments]
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
