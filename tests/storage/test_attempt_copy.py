@@ -32,6 +32,16 @@ def documents() -> list[dict[str, Any]]:
         {"question_id": "x", "is_correct": True},
         {"question_id": "99", "topic": "tab\there \\ back", "is_correct": True, "time_spent_sec": 0},
     ]
+    # The same id, time and topic in other spellings, after the encoder has remembered the first.
+    respelled = [
+        {"question_id": "7", "is_correct": True, "time_spent_sec": 1, "topic": "t"},
+        {"question_id": 7, "is_correct": True, "time_spent_sec": 1.0, "topic": "t"},
+        {"question_id": "07", "is_correct": True, "time_spent_sec": True, "topic": ""},
+        {"question_id": 7.0, "is_correct": True, "time_spent_sec": 0.0005},
+        {"question_id": True, "is_correct": True},
+        {"question_id": "7", "is_correct": 1, "used_hints": True, "topic": 5},
+        {"question_id": "7", "is_correct": False, "time_spent_sec": -1.0},
+    ]
     return [
         {"session_id": "long", "user_id": "u-1", "exam_id": 2_000_000_000, "result_json": {"questions": long_exam},
          "created_at": "2026-11-03T08:30:00.123456+02:00", "updated_at": "2026-11-03T09:00:00.999999+02:00"},
@@ -39,6 +49,8 @@ def documents() -> list[dict[str, Any]]:
          "created_at": "2001-02-03T04:05:06"},
         {"session_id": "s3", "user_id": "u3", "exam_id": -5, "result_json": {"questions": odd[:2]},
          "updated_at": "2026-06-30T23:59:59.000001Z"},
+        {"session_id": "s4", "user_id": "u4", "result_json": {"questions": respelled},
+         "updated_at": "2026-06-30T12:00:00Z"},
     ]  # fmt: skip
 
 
@@ -77,10 +89,16 @@ def test_encoded_attempts_equal_the_triggers_attempts(engine: Engine) -> None:
         connection.execute(text("TRUNCATE exam_results, attempt_fact, ingest_quarantine, session"))
     lines = [json.dumps(doc, ensure_ascii=False) for doc in docs]
     summary = load_exam_results(engine, [check_exam_result(n, line) for n, line in enumerate(lines, 1)], "t")
-    assert summary.inserted == 3
-    assert [r.reason for r in summary.rejected] == ["question 4: non-numeric question_id"]
+    assert summary.inserted == 4
+    assert [r.reason for r in summary.rejected] == [
+        "question 4: non-numeric question_id",
+        "question 3: non-numeric time_spent_sec",
+        "question 4: non-numeric question_id",
+        "question 5: non-numeric question_id",
+        "question 7: negative time_spent_sec",
+    ]
     by_loader = attempts(engine)
-    assert len(by_loader) == 3000 + 4 + 2
+    assert len(by_loader) == 3000 + 4 + 2 + 3
     assert by_loader == by_trigger
     by_question = {(row[0], row[1]): row[2:] for row in by_loader}
     assert by_question["s3", 2] == (None, "u3", 7, False, 0, 3, by_question["s3", 2][6], "s3", None, -5)

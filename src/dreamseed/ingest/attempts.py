@@ -124,7 +124,7 @@ def attempt_or_problem(question: Any) -> AttemptValues | str:
             and 0 <= hints < INT4_MAX
             and (topic is None or (type(topic) is str and len(topic) <= MAX_TOPIC_LENGTH))
         ):
-            milliseconds = _milliseconds(seconds)
+            milliseconds = plain_milliseconds(seconds)
             if milliseconds is not None:
                 key = identifier if kind is str else str(identifier)
                 return key, int(key), correct, milliseconds, hints, topic or None
@@ -132,8 +132,9 @@ def attempt_or_problem(question: Any) -> AttemptValues | str:
     return problem if problem is not None else attempt_values(question)
 
 
-def _milliseconds(seconds: Any) -> int | None:
-    """round(seconds × 1000) half away from zero for 0 ≤ seconds ≤ one day; None if not a plain number."""
+def plain_milliseconds(seconds: Any) -> int | None:
+    """round(seconds × 1000) half away from zero for an int or float 0 ≤ seconds ≤ one day; None
+    otherwise (a bool, another type, out of range: `attempt_values` decides)."""
     kind = type(seconds)
     if kind is int and 0 <= seconds <= MAX_SECONDS:
         return int(seconds) * 1000

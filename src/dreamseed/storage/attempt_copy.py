@@ -19,11 +19,13 @@ import struct
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 from sqlalchemy import Connection
 
-from dreamseed.ingest.attempts import attempt_or_problem
+from dreamseed.ingest.attempts import attempt_or_problem, plain_milliseconds
+from dreamseed.ingest.limits import INT4_MAX, MAX_TOPIC_LENGTH
 from dreamseed.ingest.records import ExamResultRow
 from dreamseed.ingest.rejected import Rejected
 from dreamseed.storage.copy_writer import BLOCK_BYTES, BlockWriter
@@ -90,29 +92,101 @@ def _problem_entry(
     return Quarantined("question", rejected, f"{exam_result_id}|{index}", reason)
 
 
+class _EncodedFields:
+    """The encoded fields of well-formed questions of the common shape, remembering each question
+    id, time and topic already seen (a file repeats a few thousand of each).
+
+    `of(question)` restates the fast path of `dreamseed.ingest.attempts.attempt_or_problem` (digits
+    in a string or an int, a boolean, a plain number of seconds, an integer hint count, a string
+    topic or none); None sends the question to `attempt_or_problem`, the definition.
+    """
+
+    def __init__(self) -> None:
+        self.keys: dict[str | int, tuple[int, bytes]] = {}  # question id: (item_id, question_key field)
+        self.times: dict[int | float, int] = {}  # time_spent_sec: response_time_ms
+        self.topics: dict[str | None, bytes] = {None: NULL, "": NULL}
+
+    def of(self, question: Any) -> tuple[int, bool, int, int, bytes, bytes] | None:
+        """(item_id, correct, response_time_ms, hints, topic field, question_key field), or None."""
+        if type(question) is not dict:
+            return None
+        identifier: Any = question.get("question_id")
+        correct: Any = question["is_correct"] if "is_correct" in question else question.get("correct")
+        seconds: Any = question.get("time_spent_sec", 0)
+        hints: Any = question.get("used_hints", 0)
+        topic: Any = question.get("topic")
+        key = self.keys.get(identifier) if type(identifier) in (str, int) else None
+        if key is None and (key := self._key(identifier)) is None:
+            return None
+        if type(correct) is not bool or type(hints) is not int or not 0 <= hints < INT4_MAX:
+            return None
+        milliseconds = self.times.get(seconds) if type(seconds) in (int, float) else None
+        if milliseconds is None and (milliseconds := self._milliseconds(seconds)) is None:
+            return None
+        topic_field = self.topics.get(topic) if type(topic) is str else None
+        if topic_field is None and (topic_field := self._topic(topic)) is None:
+            return None
+        return key[0], correct, milliseconds, hints, topic_field, key[1]
+
+    def _key(self, identifier: Any) -> tuple[int, bytes] | None:
+        if (
+            type(identifier) is str
+            and identifier.isascii()
+            and identifier.isdigit()
+            and len(identifier) <= 18
+        ):
+            # The key is kept only when it is not item_id's plain digits (a leading zero).
+            plain = identifier[0] != "0" or len(identifier) == 1
+            found = self.keys[identifier] = (int(identifier), NULL if plain else text_field(identifier))
+            return found
+        if type(identifier) is int and 0 <= identifier < 10**18:
+            found = self.keys[identifier] = (identifier, NULL)
+            return found
+        return None
+
+    def _milliseconds(self, seconds: Any) -> int | None:
+        milliseconds = plain_milliseconds(seconds)
+        if milliseconds is not None:
+            self.times[seconds] = milliseconds
+        return milliseconds
+
+    def _topic(self, topic: Any) -> bytes | None:
+        if topic is None:
+            return NULL
+        if type(topic) is not str or len(topic) > MAX_TOPIC_LENGTH:
+            return None
+        found = self.topics[topic] = text_field(topic)
+        return found
+
+
+def _question_fields(question: Any) -> tuple[int, bool, int, int, bytes, bytes] | str:
+    """The encoded fields of any question through the definitions, or why it is malformed."""
+    values = attempt_or_problem(question)
+    if isinstance(values, str):
+        return values
+    key, item, correct, milliseconds, hints, topic = values
+    # As above: the key is kept only when it is not item_id's plain digits.
+    plain = key[0] != "0" or len(key) == 1 if key.isascii() and key.isdigit() else key == str(item)
+    return item, correct, milliseconds, hints, text_field(topic), NULL if plain else text_field(key)
+
+
 def attempt_blocks(applied: Applied, problems: list[Quarantined]) -> Iterable[bytearray]:
     """The binary COPY data of the applied rows' attempts, in blocks of about BLOCK_BYTES
     (signature first, trailer last); malformed questions are appended to `problems`."""
-    topics: dict[str | None, bytes] = {None: NULL}
+    fields = _EncodedFields()
     block = bytearray(SIGNATURE)
     for exam_result_id, row in applied:
         shared = shared_fields(exam_result_id, row)
         for index, question in enumerate(row.document["result_json"]["questions"], start=1):
-            values = attempt_or_problem(question)
-            if isinstance(values, str):
-                problems.append(_problem_entry(exam_result_id, row, index, question, values))
+            encoded = fields.of(question) or _question_fields(question)
+            if isinstance(encoded, str):
+                problems.append(_problem_entry(exam_result_id, row, index, question, encoded))
                 continue
-            key, item, correct, milliseconds, hints, topic = values
-            # The key is kept only when it is not item_id's plain digits: the digits (ASCII, no
-            # sign or space) spell item_id unless they have a leading zero.
-            plain = key[0] != "0" or len(key) == 1 if key.isascii() and key.isdigit() else key == str(item)
-            topic_bytes = topics.get(topic)
-            if topic_bytes is None:
-                topic_bytes = topics[topic] = text_field(topic)
+            item, correct, milliseconds, hints, topic, key = encoded
             block += shared
             block += _QUESTION.pack(4, index, 8, item, 1, correct, 4, milliseconds, 4, hints)
-            block += topic_bytes
-            block += NULL if plain else text_field(key)
+            block += topic
+            block += key
         if len(block) >= BLOCK_BYTES:
             yield block
             block = bytearray()
