@@ -91,7 +91,9 @@ def observed_item_information(
     g0 = -deriv.gradient / (1.0 - deriv.p)[..., None]
     dtype = np.float32 if counts.nnz >= FLOAT32_MIN_NNZ else np.float64
     scores = np.concatenate([g1, g0]).astype(dtype)  # (2J, Q, K): column c's score table
-    blocks = row_blocks(counts, max(1, SE_BLOCK_CELLS // max(points.size, 1)))
+    n_threads = max(1, min(n_threads, counts.shape[0] // 5000))  # as the E-step: threads on 10⁴+ users
+    per_thread = -(-counts.shape[0] // n_threads)  # so that every thread gets a block
+    blocks = row_blocks(counts, max(1, min(SE_BLOCK_CELLS // max(points.size, 1), per_thread)))
 
     def run(block: sp.csr_matrix) -> _BlockSums:
         return _block_sums(block, table, log_weights, scores, dtype)
