@@ -21,7 +21,9 @@ many items with few answers.
 
 Calibrates in-process with the IRT engine, or with the remote service at R_IRT_BASE_URL (the R
 Plumber contract; timeouts, MIRT_MAX_RETRIES retries with exponential backoff). Writes item
-parameters, abilities, per-topic EAP θ, fit metrics and drift in one transaction.
+parameters, abilities, per-topic EAP θ, fit metrics and drift in one transaction. The fit-report
+statistics (metrics.statistics) are computed for windows of at most MIRT_STATISTICS_MAX_OBS answers
+(default 2·10⁶; see ``with_statistics``).
 """
 
 from __future__ import annotations
@@ -208,7 +210,13 @@ def calibration_record(
     with phases.time("fit_metrics"):
         statuses = item_statuses(fitted, plan)
         items = item_rows(fitted, plan, responses, settings.mirt_model, statuses)
-        report = calibration_report(fitted, plan, responses, statuses)
+        statistics = with_statistics(settings, responses.n_obs)
+        if not statistics:
+            context.log.info(
+                f"Fit-report statistics skipped: {responses.n_obs} answers > MIRT_STATISTICS_MAX_OBS="
+                f"{settings.mirt_statistics_max_obs} (`dreamseed irt fit` computes them)"
+            )
+        report = calibration_report(fitted, plan, responses, statuses, statistics)
         metrics = fit_metrics(fitted, report, responses, statuses)
     if settings.mirt_dif_group:
         with phases.time("dif"):
@@ -235,6 +243,15 @@ def calibration_record(
         update_question_meta=settings.irt_update_question_meta,
     )
     return record, metrics
+
+
+def with_statistics(settings: Settings, n_obs: int) -> bool:
+    """Whether the run computes the fit-report statistics: windows of at most
+    MIRT_STATISTICS_MAX_OBS answers (0: always). Above it they would cost more than the calibration
+    (LD X2 over every pair of items a user answered grows with Σ answers per user²), and nothing
+    the job writes besides mirt_fit_meta.metrics.statistics depends on them."""
+    limit = settings.mirt_statistics_max_obs
+    return limit == 0 or n_obs <= limit
 
 
 def _filters(settings: Settings) -> str:

@@ -182,7 +182,7 @@ def topic_thetas(observations: pd.DataFrame, items: ItemParameters, mean: float,
     item_ids = answered["item_id"].to_numpy()
     order = np.lexsort((item_ids, pairs))  # a canonical row order: same answers, same sums
     responses = Responses.from_long(pairs[order], item_ids[order], answered["correct"].to_numpy()[order])
-    scored = score(responses, items, "EAP", prior_mean=mean, prior_sd=sd)
+    scored = score(responses, items, "EAP", prior_mean=mean, prior_sd=sd, n_threads=2)
     pair = scored.user_id.astype(np.int64)
     return pd.DataFrame(
         {
@@ -225,10 +225,11 @@ def item_rows(
 
 
 def calibration_report(
-    fitted: Fitted, plan: ItemPlan, responses: Responses, statuses: pd.Series
+    fitted: Fitted, plan: ItemPlan, responses: Responses, statuses: pd.Series, statistics: bool = True
 ) -> FitReport:
     """The run's FitReport: item fit (with the run's abilities in-process, else EAP scores), drift of
-    the estimated items from their earlier values, linking applied or else diagnosed."""
+    the estimated items from their earlier values, linking applied or else diagnosed; the
+    ``FitStatistics`` section unless ``statistics`` is False."""
     estimated = fitted.items.subset(statuses.index[statuses == "estimated"])
     return fit_report(
         fitted,
@@ -239,6 +240,7 @@ def calibration_report(
         drift_items=estimated,
         linking=fitted.linking or linking_diagnostics(estimated, plan),
         covariance=fitted.covariance,
+        statistics=statistics,
     )
 
 

@@ -138,6 +138,15 @@ class Settings(StreamSettings):
         validation_alias=_env("MIRT_MAX_OBS"),
         description="mirt-calibrate: keep at most this many most recent observations (0 = no cap).",
     )
+    mirt_statistics_max_obs: int = Field(
+        2_000_000,
+        ge=0,
+        validation_alias=_env("MIRT_STATISTICS_MAX_OBS"),
+        description="mirt-calibrate: compute the fit-report statistics (infit/outfit, Zh, LD X2, Q3, "
+        "reliability, EAP-sum table: mirt_fit_meta.metrics.statistics) only for windows of at most this "
+        "many answers (0 = always); larger windows skip them (statistics null, a log line says so): at 10⁷ "
+        "answers they took longer than the calibration, LD X2 most of it. `dreamseed irt fit` computes them.",
+    )
     mirt_topic_id: str | None = Field(
         None,
         validation_alias=_env("MIRT_TOPIC_ID", "IRT_TOPIC_ID"),

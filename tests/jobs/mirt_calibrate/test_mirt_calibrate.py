@@ -264,3 +264,20 @@ def test_a_window_with_nothing_to_estimate_is_not_a_failure(
     assert execute(JOB, settings, engine, run_date=END) == EXIT_OK
     assert "[WARN] Nothing to calibrate" in capsys.readouterr().out
     assert frame(engine, "SELECT count(*) AS n FROM mirt_ability_history")["n"][0] == 0
+
+
+def test_the_fit_statistics_are_skipped_above_their_size_limit(
+    platform: Engine, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def statistics_of(run_settings: Settings) -> object:
+        assert execute(JOB, run_settings, platform, run_date=END) == EXIT_OK
+        meta = frame(platform, "SELECT metrics FROM mirt_fit_meta WHERE run_id = 'mirt-2PL-v1-2026-11-20'")
+        return meta["metrics"][0]["statistics"]
+
+    computed = statistics_of(settings)
+    assert isinstance(computed, dict)
+    assert "person_fit" in computed
+    capsys.readouterr()
+    small = settings.model_copy(update={"mirt_statistics_max_obs": 100})
+    assert statistics_of(small) is None
+    assert "Fit-report statistics skipped: " in capsys.readouterr().out
