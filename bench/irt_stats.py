@@ -20,12 +20,15 @@ Sizes as bench/irt.py: M 20,000 × 200 at 25 % observed, L 100,000 × 500 at 10 
 - ``LD``: ``ld_x2`` and ``yen_q3``;
 - ``reliability + EAP-sum``; and ``fit report``: the whole ``fit_report`` statistics section.
 
-"report / fit" is (SE full + fit report) / fit: goal ≤ 2 on L. ``--no-se`` skips the two SE rows.
+"report / fit" is (SE full + fit report) / fit: goal ≤ 2 on L. ``--no-se`` skips the two SE rows;
+``--blas-threads 1`` runs the steps after the fit with one BLAS thread, as ``dreamseed irt fit``
+runs its statistics.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import platform
 import sys
 import time
@@ -48,7 +51,7 @@ def _timed(function: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 
 def run_case(
-    size: str, model: str, repeats: int, exact: bool, se: bool = True
+    size: str, model: str, repeats: int, exact: bool, se: bool = True, blas_threads: int | None = None
 ) -> list[tuple[str, float, str]]:
     from dreamseed.irt import QuadratureGrid, calibrate, simulate_responses
     from dreamseed.irt.covariance import CovarianceProblem, parameter_covariance
@@ -85,7 +88,8 @@ def run_case(
     rows: list[tuple[str, float, str]] = [("fit", fit_s, f"{cal.iterations} EM iterations")]
 
     def add(name: str, function: Callable[[], Any], note: str = "") -> Any:
-        seconds, value = _timed(function, repeats)
+        with _blas_limit(blas_threads):
+            seconds, value = _timed(function, repeats)
         rows.append((name, seconds, note))
         print(f"  {size} {model} {name:<22} {seconds:8.2f} s", flush=True)
         return value
@@ -116,6 +120,15 @@ def run_case(
     return rows
 
 
+def _blas_limit(threads: int | None) -> contextlib.AbstractContextManager[object]:
+    """BLAS threads for one step (threadpoolctl), or as they are when ``threads`` is None."""
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(threads, user_api="blas")
+
+
 def markdown(size: str, model: str, rows: list[tuple[str, float, str]]) -> str:
     times = {name: seconds for name, seconds, _ in rows}
     fit = times["fit"]
@@ -142,6 +155,12 @@ def main() -> None:
     parser.add_argument(
         "--no-se", action="store_true", help="skip the standard-error rows (the statistics only)"
     )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="BLAS threads for the steps after the fit (dreamseed irt fit uses 1 for its statistics)",
+    )
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}; "
           f"command: bench/irt_stats.py {' '.join(sys.argv[1:])}")  # fmt: skip
@@ -149,7 +168,11 @@ def main() -> None:
     for size in args.sizes.split(","):
         for model in args.models.split(","):
             tables.append(
-                markdown(size, model, run_case(size, model, args.repeats, args.exact, not args.no_se))
+                markdown(
+                    size,
+                    model,
+                    run_case(size, model, args.repeats, args.exact, not args.no_se, args.blas_threads),
+                )
             )
     print()
     print("\n\n".join(tables))
