@@ -213,6 +213,10 @@ def main() -> None:
     parser.add_argument(
         "--before-src", help="also serve this source tree (uvloop/httptools hidden) as the baseline"
     )
+    parser.add_argument(
+        "--before-keeps-stack", action="store_true",
+        help="serve --before-src with uvloop/httptools too (the same stack: only the code differs)",
+    )  # fmt: skip
     args = parser.parse_args()
     configs = ([("before", args.before_src, 1)] if args.before_src else []) + [
         ("now", None, workers) for workers in args.workers
@@ -228,7 +232,8 @@ def main() -> None:
         try:
             for label, source, workers in configs:
                 port = free_port()
-                servers.append((label, workers, port, start_server(url, port, workers, source)))
+                server = start_server(url, port, workers, source, keep_stack=args.before_keeps_stack)
+                servers.append((label, workers, port, server))
             for _, _, port, process in servers:  # warm-up: connections, item bank, caches
                 timed_calls(port, CpuMeter(process.pid, postmaster), 8, 400, "update", args.users)
             for round_ in range(1, args.rounds + 1):
