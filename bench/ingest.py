@@ -214,8 +214,22 @@ def main() -> None:
     parser.add_argument("--before", help="git revision whose loader to time too (e.g. HEAD~1)")
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dsbench-ingest-") as directory:  # removed afterwards
+        rows, attempts, questions, exam_results = measure(args, Path(directory))
+    print(
+        f"{questions:,} questions in {exam_results:,} exam results; {attempts:,} attempts materialised; "
+        f"machine: {machine()}; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+    headers = [
+        "round", "what", "seconds", "Python CPU s", "backend CPU s", "questions/s",
+        "÷ COPY of lines (rate)", "÷ COPY of questions",
+    ]  # fmt: skip
+    print(markdown_table(headers, rows))
+
+
+def measure(args: argparse.Namespace, work: Path) -> tuple[list[list[str]], int, int, int]:
+    """Every round's table rows, the attempts materialised, the questions and exam results."""
     students = max(50, args.questions // QUESTIONS_PER_STUDENT_8_WEEKS)
-    work = Path(tempfile.mkdtemp(prefix="dsbench-ingest-"))
     platform = generate_platform(
         SynthConfig(students=students, weeks=8, seed=7, end_date=dt.date(2026, 11, 1))
     )
@@ -239,15 +253,7 @@ def main() -> None:
         for round_no in range(1, args.rounds + 1):
             measured, attempts = one_round(engine, round_no, source, path, (lines, flat))
             rows += table_rows(round_no, measured, questions, args.before or "")
-    print(
-        f"{questions:,} questions in {len(lines):,} exam results; {attempts:,} attempts materialised; "
-        f"machine: {machine()}; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
-    )
-    headers = [
-        "round", "what", "seconds", "Python CPU s", "backend CPU s", "questions/s",
-        "÷ COPY of lines (rate)", "÷ COPY of questions",
-    ]  # fmt: skip
-    print(markdown_table(headers, rows))
+    return rows, attempts, questions, len(lines)
 
 
 if __name__ == "__main__":
