@@ -25,7 +25,7 @@ from dreamseed.irt.fit_statistics import complete_users
 from dreamseed.irt.marginal_moments import complete_answers
 from dreamseed.irt.person_fit import person_zh
 from dreamseed.irt.reliability import information_curve, marginal_reliability
-from dreamseed.irt.residual_fit import item_residual_fit, person_residual_fit
+from dreamseed.irt.residual_fit import item_residual_fit, person_residual_fit, user_sums
 from dreamseed.irt.sum_scores import eap_sum_table
 
 DATA = Path(__file__).parent / "data"
@@ -165,3 +165,16 @@ def test_complete_users_count_the_complete_cases_without_a_dense_matrix() -> Non
     for responses, expected in ((data, 991), (repeated, 999)):
         assert complete_users(responses, items) == expected
         assert responses.n_users - complete_answers(responses, items.item_id).n_dropped == expected
+
+
+def test_per_user_sums_skip_users_without_answers() -> None:
+    """Users 0, 3 and 5 (the last) have no answer left once items are aligned to q1 and q2."""
+    data = Responses.from_long([0, 1, 1, 2, 3, 4, 4, 5], ["q9", "q1", "q2", "q2", "q9", "q1", "q2", "q9"],
+                               [1, 0, 1, 1, 0, 1, 1, 0]).aligned_to(["q1", "q2"])  # fmt: skip
+    pairs = data.pairs
+    terms = (pairs.n_total, np.arange(pairs.user.size, dtype=float) + 1.0)
+    expected = [np.bincount(pairs.user, weights=t, minlength=6) for t in terms]
+    got = user_sums(pairs, data.n_users, terms)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+    np.testing.assert_array_equal(got[0], [0, 2, 1, 0, 2, 0])

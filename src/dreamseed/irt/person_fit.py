@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dreamseed.irt.parameters import ItemParameters
-from dreamseed.irt.residual_fit import pair_probabilities
+from dreamseed.irt.residual_fit import item_sums, pair_probabilities, user_sums
 from dreamseed.irt.responses import ResponsePairs, Responses
 
 FloatArray = npt.NDArray[np.float64]
@@ -32,8 +32,8 @@ def _zh_terms(pairs: ResponsePairs, p: FloatArray) -> tuple[FloatArray, ...]:
     return observed, expected, variance
 
 
-def _zh(index: npt.NDArray[np.int64], size: int, terms: tuple[FloatArray, ...]) -> FloatArray:
-    l0, e, v = (np.bincount(index, weights=w, minlength=size) for w in terms)
+def _zh(sums: list[FloatArray]) -> FloatArray:
+    l0, e, v = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.where(v > 0, (l0 - e) / np.sqrt(v), np.nan), dtype=np.float64)
 
@@ -54,7 +54,7 @@ def zh_at(responses: Responses, p: FloatArray) -> tuple[FloatArray, FloatArray]:
     """(per item (J,), per user (N,)) Zh from the probabilities ``p`` (P,) of ``responses.pairs``."""
     pairs = responses.pairs
     terms = _zh_terms(pairs, p)
-    return _zh(pairs.item, responses.n_items, terms), _zh(pairs.user, responses.n_users, terms)
+    return _zh(item_sums(pairs, responses.n_items, terms)), _zh(user_sums(pairs, responses.n_users, terms))
 
 
 def misfitting_persons(zh: FloatArray, threshold: float = -1.96) -> npt.NDArray[np.bool_]:

@@ -63,9 +63,6 @@ class ResidualFit:
         return out
 
 
-IndexArray = npt.NDArray[np.intp]
-
-
 def pair_probabilities(responses: Responses, items: ItemParameters, theta: FloatArray) -> FloatArray:
     """P(correct) at ``theta`` (N,) of each observed pair of ``responses`` aligned to ``items``, (P,)."""
     pairs = responses.aligned_to(items.item_id).pairs
@@ -86,8 +83,28 @@ def _terms(pairs: ResponsePairs, p: FloatArray) -> tuple[FloatArray, ...]:
     return n, squared, n * w, n * fourth, n * fourth / w**2, squared / w, n * w**2
 
 
-def _aggregate(index: IndexArray, size: int, terms: tuple[FloatArray, ...]) -> ResidualFit:
-    sums = [np.asarray(np.bincount(index, weights=t, minlength=size), dtype=np.float64) for t in terms]
+def item_sums(pairs: ResponsePairs, n_items: int, terms: tuple[FloatArray, ...]) -> list[FloatArray]:
+    """Σ of each per-pair term (P,) over each item's answers, (J,) each."""
+    item = pairs.item.astype(np.intp, copy=False)
+    return [np.asarray(np.bincount(item, weights=t, minlength=n_items), dtype=np.float64) for t in terms]
+
+
+def user_sums(pairs: ResponsePairs, n_users: int, terms: tuple[FloatArray, ...]) -> list[FloatArray]:
+    """Σ of each per-pair term (P,) over each user's answers, (N,) each: the pairs are ordered by
+    user, so ``np.add.reduceat`` over their runs (~6× faster than ``bincount``); 0 without answers."""
+    starts = np.searchsorted(pairs.user, np.arange(n_users))
+    answered = starts != np.append(starts[1:], pairs.user.size)
+    runs = starts[answered]  # strictly increasing, each run ends where the next begins (or at P)
+    sums = []
+    for t in terms:
+        total = np.zeros(n_users)
+        if runs.size:
+            total[answered] = np.add.reduceat(t, runs)
+        sums.append(total)
+    return sums
+
+
+def _aggregate(sums: list[FloatArray]) -> ResidualFit:
     n, squared, w, c, c_over_w2, z2, w2 = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         outfit = np.where(n > 0, z2 / n, np.nan)
@@ -116,5 +133,5 @@ def residual_fits_at(responses: Responses, p: FloatArray) -> tuple[ResidualFit, 
     ``responses.pairs`` (``pair_probabilities``): the terms are computed once for both."""
     pairs = responses.pairs
     terms = _terms(pairs, p)
-    items = _aggregate(pairs.item.astype(np.intp, copy=False), responses.n_items, terms)
-    return items, _aggregate(pairs.user.astype(np.intp, copy=False), responses.n_users, terms)
+    items = _aggregate(item_sums(pairs, responses.n_items, terms))
+    return items, _aggregate(user_sums(pairs, responses.n_users, terms))
