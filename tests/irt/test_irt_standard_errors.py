@@ -36,7 +36,7 @@ def _with_repeats(responses: Responses, seed: int) -> Responses:
 
 
 def _items(model: str, seed: int) -> tuple[Responses, ItemArrays]:
-    sim = simulate_responses(1_500, 12, 0.4, model, seed=seed)  # type: ignore[arg-type]
+    sim = simulate_responses(1_500, 12, 0.4, model, seed=seed)
     truth = sim.items
     gamma = np.where(truth.c > 0, np.log(np.maximum(truth.c, 1e-300) / (1 - truth.c)), -np.inf)
     return _with_repeats(sim.responses, seed), ItemArrays(truth.a, -truth.a * truth.b, gamma)
