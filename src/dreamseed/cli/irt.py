@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import threading
@@ -181,7 +180,9 @@ def fit(
     write_csv(
         out / "abilities.csv", {"user_id": abilities.user_id, "theta": abilities.theta, "se": abilities.se}
     )
-    with _one_blas_thread():
+    from dreamseed.runtime.blas import one_blas_thread
+
+    with one_blas_thread():
         report, section = _fit_report(
             cal, responses, _read_items(previous) if previous else None, elapsed, statistics
         )
@@ -272,20 +273,6 @@ def _import_in_background(*modules: str) -> threading.Thread:
     thread = threading.Thread(target=load, name="irt-imports", daemon=True)
     thread.start()
     return thread
-
-
-def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
-    """BLAS limited to one thread while the fit statistics run (threadpoolctl, when installed).
-
-    Their block products are many mid-sized products; on a busy 2-core machine OpenBLAS's
-    second thread waits for a core at every product: measured at M under load average 9, the
-    statistics took 5.1–7.6 s wall (2.4–3.4 s CPU) with two threads, 1.1–1.9 s (0.6–0.7 s CPU)
-    with one."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def _print_iteration(info: IterationInfo) -> None:

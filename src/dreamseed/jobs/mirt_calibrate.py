@@ -40,6 +40,7 @@ from dreamseed.irt import ItemParameters, Responses, marginal_loglik
 from dreamseed.irt.fit_report import CalibrationFigures
 from dreamseed.irt.json_values import finite_json
 from dreamseed.remote.irt_client import IrtServiceClient, RetryPolicy, calibration_request, parse_calibration
+from dreamseed.runtime.blas import one_blas_thread
 from dreamseed.runtime.calibration_dif import flag_dif
 from dreamseed.runtime.calibration_steps import (
     FREEZE_MAX_SE_B,
@@ -216,7 +217,8 @@ def calibration_record(
                 f"Fit-report statistics skipped: {responses.n_obs} answers > MIRT_STATISTICS_MAX_OBS="
                 f"{settings.mirt_statistics_max_obs} (`dreamseed irt fit` computes them)"
             )
-        report = calibration_report(fitted, plan, responses, statuses, statistics)
+        with one_blas_thread():
+            report = calibration_report(fitted, plan, responses, statuses, statistics)
         metrics = fit_metrics(fitted, report, responses, statuses)
     if settings.mirt_dif_group:
         with phases.time("dif"):
