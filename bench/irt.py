@@ -26,7 +26,7 @@ Engines, each with its package defaults, each fit in a fresh subprocess:
   defaults and scores every user by EAP (``mirt.fscores``).
 
 Reported: fit time (the fitting call only; building each engine's input is "prep"), peak resident
-memory of the subprocess (ru_maxrss: includes Python, the libraries and the data), the marginal
+memory of the subprocess (VmHWM: includes Python, the libraries and the data), the marginal
 log-likelihood of each engine's estimates evaluated by ``dreamseed.irt.marginal_loglik`` on one grid
 (61 points on [−6, 6], N(0, 1)) so the numbers are comparable, its gap to the best, RMSE against the
 true a, b, c, and time ratios: a peer's fit time over ours for the same objective (dreamseed for
@@ -329,6 +329,17 @@ json.dump({"fit_s": fit, "a": np.asarray(params["discrimination"])[order].tolist
 """
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory since its exec (Linux VmHWM), in MB.
+
+    ru_maxrss is not used: a child started by fork + exec starts from its parent's peak, so a
+    worker would report the bench's own peak (the data it simulated) when that is larger."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _worker(engine: str, model: str, data_path: str, out_path: str) -> None:
     data = np.load(data_path)
     fits = {
@@ -339,7 +350,7 @@ def _worker(engine: str, model: str, data_path: str, out_path: str) -> None:
         "girth": _fit_girth,
     }
     result = fits[engine](model, data)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mb"] = _peak_rss_mb()
     Path(out_path).write_text(json.dumps(result))
 
 
